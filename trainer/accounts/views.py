@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_error
+from ..lessons import logic as lessons
+from ..pagination import Page, page_arg
+from . import logic
+from .access import admin_required, safe_next
+from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm, UserFilterForm
+from .models import Role, User
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next())
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        result = logic.authenticate(form.username.data, form.password.data)
+        # The attempt is recorded whether or not it succeeds.
+        db.session.commit()
+        if result.outcome is logic.LoginOutcome.OK:
+            login_user(result.user, remember=form.remember.data)
+            return redirect(safe_next())
+        if result.outcome is logic.LoginOutcome.LOCKED:
+            form.form_errors.append(
+                _("登录失败次数过多，该用户名已被暂时锁定，请 %(minutes)d 分钟后再试。", minutes=result.locked_minutes)
+            )
+            status = 429
+        elif result.outcome is logic.LoginOutcome.INACTIVE:
+            form.form_errors.append(_("该账号已停用，请联系管理员。"))
+            status = 403
+        else:
+            form.password.errors = [
+                _(
+                    "用户名或密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。",
+                    n=result.remaining_attempts,
+                    minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+                )
+            ]
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            logic.change_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            # The session version changed: log this browser in again, others are out.
+            login_user(current_user._get_current_object())
+            flash(_("密码已修改。其他设备上的登录已失效。"), "success")
+            return redirect(url_for("web.index"))
+    return render_template("accounts/change_password.html", form=form), 400 if form.errors else 200
+
+
+def _course_choices() -> list[tuple[int, str]]:
+    return [(course.id, course.title) for course in lessons.all_courses()]
+
+
+@bp.route("/admin/users")
+@admin_required
+def users():
+    form = UserFilterForm(request.args)
+    units = logic.distinct_units()
+    cohorts = logic.all_cohorts()
+    form.unit.choices = [("", _("全部单位")), *[(u, u) for u in units]]
+    form.cohort.choices = [("", _("全部期次")), *[(str(c.id), c.name) for c in cohorts]]
+    filters = logic.UserFilter(
+        role=form.role.data or "",
+        unit=form.unit.data or "",
+        cohort_id=int(form.cohort.data) if (form.cohort.data or "").isdigit() else None,
+        q=form.q.data or "",
+        active=form.active.data or "",
+    )
+    pagination = db.paginate(logic.users_query(filters), page=page_arg(), per_page=50, error_out=False)
+    page = Page(list(pagination.items), pagination.page, pagination.per_page, pagination.total or 0)
+    cohort_names = {c.id: c.name for c in cohorts}
+    return render_template("accounts/users.html", form=form, page=page, cohort_names=cohort_names)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def create_user():
+    form = UserCreateForm()
+    form.courses.choices = _course_choices()
+    if request.method == "GET":
+        form.courses.data = [cid for cid, _title in form.courses.choices]
+    if form.validate_on_submit():
+        password = form.password.data or logic.generate_password()
+        try:
+            user = logic.create_user(
+                form.username.data,
+                password,
+                form.role.data,
+                display_name=form.display_name.data,
+                unit=form.unit.data,
+                cohort=form.cohort.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            if user.role == Role.TRAINEE:
+                lessons.enroll(user, form.courses.data or [])
+            elif user.role == Role.INSTRUCTOR:
+                lessons.assign_instructor(user, form.courses.data or [])
+            db.session.commit()
+            # Shown once, on this page only: the password is not kept anywhere in clear.
+            return render_template(
+                "accounts/user_created.html",
+                user=user,
+                password=password if not form.password.data else None,
+            )
+    return render_template("accounts/user_form.html", form=form, user=None), 400 if form.errors else 200
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    form.courses.choices = _course_choices()
+    if request.method == "GET":
+        form.cohort.data = user.cohort.name if user.cohort else ""
+        form.courses.data = lessons.enrolled_course_ids(user)
+    if form.validate_on_submit():
+        try:
+            logic.update_user(
+                current_user,
+                user,
+                display_name=form.display_name.data,
+                unit=form.unit.data or "",
+                cohort=form.cohort.data,
+                role=form.role.data,
+                active=form.active.data,
+                new_password=form.new_password.data or None,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            if user.role == Role.TRAINEE:
+                lessons.set_enrollments(user, form.courses.data or [])
+            db.session.commit()
+            flash(_("已保存 %(name)s 的账号信息。", name=user.display_name), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_form.html", form=form, user=user), 400 if form.errors else 200

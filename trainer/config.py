@@ -1,0 +1,147 @@
+"""Settings: defaults, then `TRAINER_*` environment variables, then the factory's argument.
+
+Every variable is listed in `SETTINGS` with its meaning; the README's configuration
+table is checked against this list by the test suite.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from .extensions import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    key: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _days(text: str) -> timedelta:
+    return timedelta(days=int(text))
+
+
+def _megabytes(text: str) -> int:
+    return int(float(text) * 1024 * 1024)
+
+
+SETTINGS = (
+    Setting("TRAINER_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", str,
+            "Database URL. Default: an SQLite file `trainer.db` in the instance folder. "
+            "PostgreSQL: `postgresql+psycopg://user:password@host/dbname`."),
+    Setting("TRAINER_SECRET_KEY", "SECRET_KEY", str,
+            "Key that signs session cookies and CSRF tokens. Default: generated once and kept "
+            "in `instance/secret_key` (mode 0600). Set the same value on every host."),
+    Setting("TRAINER_INSTANCE_PATH", "INSTANCE_PATH", str,
+            "Folder for the SQLite database and the generated secret key. Default: `instance/` "
+            "in the project folder."),
+    Setting("TRAINER_CONTENT_DIR", "CONTENT_DIR", str,
+            "Folder of lesson files (`<course>/course.yaml`, `<course>/NN-slug.md`). Default: `lessons/`."),
+    Setting("TRAINER_QUESTION_BANK_DIR", "QUESTION_BANK_DIR", str,
+            "Folder of the course's question files that `trainer init` loads. Default: `question_bank/`."),
+    Setting("TRAINER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", str,
+            "Time zone in which dates are shown. Default: `Asia/Shanghai`."),
+    Setting("TRAINER_SECURE_COOKIES", "SESSION_COOKIE_SECURE", _bool,
+            "`1` when the site is served over HTTPS: cookies are then sent over HTTPS only. Default: `0`."),
+    Setting("TRAINER_REMEMBER_DAYS", "REMEMBER_COOKIE_DURATION", _days,
+            "How many days “remember me” keeps a user logged in. Default: `14`."),
+    Setting("TRAINER_PROXY_COUNT", "PROXY_COUNT", int,
+            "Number of reverse proxies (nginx…) in front of the app whose X-Forwarded-* headers "
+            "are trusted. Default: `0`."),
+    Setting("TRAINER_LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES", int,
+            "Failed logins for one user name within the window before logins are refused. Default: `5`."),
+    Setting("TRAINER_LOGIN_WINDOW_MINUTES", "LOGIN_WINDOW_MINUTES", int,
+            "The window in which failures are counted. Default: `15`."),
+    Setting("TRAINER_LOGIN_LOCK_MINUTES", "LOGIN_LOCK_MINUTES", int,
+            "How long logins are refused after too many failures. Default: `15`."),
+    Setting("TRAINER_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", _megabytes,
+            "Largest accepted upload (question files), in MB. Default: `10`."),
+    Setting("TRAINER_IMPORT_MAX_QUESTIONS", "IMPORT_MAX_QUESTIONS", int,
+            "Most questions one imported file may hold. Default: `20000`."),
+    Setting("TRAINER_LOG_LEVEL", "LOG_LEVEL", str,
+            "Logging level (`DEBUG`, `INFO`, `WARNING`…). Default: `INFO`."),
+)
+
+
+DEFAULTS: dict[str, Any] = {
+    "CONTENT_DIR": str(PROJECT_ROOT / "lessons"),
+    "QUESTION_BANK_DIR": str(PROJECT_ROOT / "question_bank"),
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PROXY_COUNT": 0,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_LOCK_MINUTES": 15,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "IMPORT_MAX_QUESTIONS": 20_000,
+    "LOG_LEVEL": "INFO",
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # A CSRF token lives as long as the session; an hour's limit would throw away a
+    # trainee's long answer when they finally press submit.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "DEMO_PASSWORD_LENGTH": 12,
+}
+
+# The test suite's settings: cheap password hashing (the production default is
+# checked separately), and everything else as in production, CSRF included.
+TESTING = {
+    "TESTING": True,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "SERVER_NAME": None,
+}
+
+
+def instance_path_from_env() -> str | None:
+    return os.environ.get("TRAINER_INSTANCE_PATH") or None
+
+
+def from_environment() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(setting.env)
+        if raw is None or raw == "" or setting.key == "INSTANCE_PATH":
+            continue
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise SystemExit(f"{setting.env}: invalid value {raw!r} ({exc})") from None
+    return values
+
+
+def load_secret_key(instance_path: str) -> str:
+    """The instance's own key, created on first use and readable by its owner only."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "trainer.db")
