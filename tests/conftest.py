@@ -30,11 +30,13 @@ TEST_DB_ENV = "TRAINER_TEST_DATABASE_URL"
 PASSWORD = factories.PASSWORD
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def fresh_database(sqlite_dir: Path) -> Iterator[str]:
+    """A new, empty database: an SQLite file, or a database created on the PostgreSQL
+    server named by TRAINER_TEST_DATABASE_URL and dropped afterwards."""
     base = os.environ.get(TEST_DB_ENV)
     if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'trainer-test.db'}"
+        yield f"sqlite:///{sqlite_dir / f'trainer-{uuid.uuid4().hex[:8]}.db'}"
         return
     url = make_url(base)
     if url.get_backend_name() != "postgresql":
@@ -44,7 +46,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     # the run rather than silently testing SQLite only.
     server = create_engine(url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        connection.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -53,8 +55,14 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         server.dispose()
 
 
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
 def make_app(database_url: str, instance_path: Path, **overrides) -> Flask:
-    return create_app(
+    app = create_app(
         {
             **TESTING,
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -63,6 +71,8 @@ def make_app(database_url: str, instance_path: Path, **overrides) -> Flask:
             **overrides,
         }
     )
+    app.test_client_class = CSRFClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +100,6 @@ def _empty_all_tables(app: Flask) -> None:
 @pytest.fixture
 def app(migrated_database, tmp_path) -> Iterator[Flask]:
     application = make_app(migrated_database, tmp_path / "instance")
-    application.test_client_class = CSRFClient
     yield application
     _empty_all_tables(application)
 

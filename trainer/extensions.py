@@ -17,7 +17,9 @@ from .database import Base
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("zh_CN", "en")
 
-db = SQLAlchemy(model_class=Base)
+# A view commits and then renders what it already loaded: expiring everything on
+# commit would only make the template load the same rows again.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"))
 login_manager = LoginManager()
 csrf = CSRFProtect()

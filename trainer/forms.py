@@ -1,7 +1,11 @@
 """Glue between domain errors and WTForms."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from .errors import DomainError
 
@@ -13,3 +17,12 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def filter_choices(all_label: Any, pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """A filter's options: "all" (the empty value) first."""
+    return [SelectChoice("", all_label), *choices(pairs)]

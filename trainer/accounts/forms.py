@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import choices, filter_choices
 from .models import ROLE_LABELS, Role
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
+def role_choices() -> list[SelectChoice]:
+    return choices((role.value, ROLE_LABELS[role]) for role in Role)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,9 +66,9 @@ class UserFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     q = StringField(_l("搜索"), validators=[Optional(), Length(max=64)])
-    role = SelectField(_l("角色"), choices=lambda: [("", _l("全部角色")), *role_choices()], default="")
+    role = SelectField(_l("角色"), choices=lambda: filter_choices(_l("全部角色"), ((r.value, ROLE_LABELS[r]) for r in Role)), default="")
     unit = SelectField(_l("单位"), choices=[], default="", validate_choice=False)
     cohort = SelectField(_l("培训班期次"), choices=[], default="", validate_choice=False)
     active = SelectField(
-        _l("状态"), choices=[("", _l("全部")), ("1", _l("可登录")), ("0", _l("已停用"))], default=""
+        _l("状态"), choices=filter_choices(_l("全部"), [("1", _l("可登录")), ("0", _l("已停用"))]), default=""
     )

@@ -3,10 +3,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import choices, filter_choices, show_error
 from ..lessons import logic as lessons
 from ..pagination import Page, page_arg
 from . import logic
@@ -77,8 +78,8 @@ def change_password():
     return render_template("accounts/change_password.html", form=form), 400 if form.errors else 200
 
 
-def _course_choices() -> list[tuple[int, str]]:
-    return [(course.id, course.title) for course in lessons.all_courses()]
+def _course_choices() -> list[SelectChoice]:
+    return choices((course.id, course.title) for course in lessons.all_courses())
 
 
 @bp.route("/admin/users")
@@ -87,8 +88,8 @@ def users():
     form = UserFilterForm(request.args)
     units = logic.distinct_units()
     cohorts = logic.all_cohorts()
-    form.unit.choices = [("", _("全部单位")), *[(u, u) for u in units]]
-    form.cohort.choices = [("", _("全部期次")), *[(str(c.id), c.name) for c in cohorts]]
+    form.unit.choices = filter_choices(_("全部单位"), ((u, u) for u in units))
+    form.cohort.choices = filter_choices(_("全部期次"), ((str(c.id), c.name) for c in cohorts))
     filters = logic.UserFilter(
         role=form.role.data or "",
         unit=form.unit.data or "",
@@ -108,7 +109,7 @@ def create_user():
     form = UserCreateForm()
     form.courses.choices = _course_choices()
     if request.method == "GET":
-        form.courses.data = [cid for cid, _title in form.courses.choices]
+        form.courses.data = [choice.value for choice in form.courses.choices]
     if form.validate_on_submit():
         password = form.password.data or logic.generate_password()
         try:

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.access import staff_required
+from ..forms import filter_choices
 from ..pagination import Page, page_arg
 from . import logic
 from .forms import ProgressFilterForm
@@ -23,9 +24,9 @@ def _int_or_none(value: str | None) -> int | None:
 def progress():
     form = ProgressFilterForm(request.args)
     courses, units, cohorts = logic.filter_options(current_user)
-    form.course.choices = [("", _("全部课程")), *[(str(c.id), c.title) for c in courses]]
-    form.unit.choices = [("", _("全部单位")), *[(u, u) for u in units]]
-    form.cohort.choices = [("", _("全部期次")), *[(str(c.id), c.name) for c in cohorts]]
+    form.course.choices = filter_choices(_("全部课程"), ((str(c.id), c.title) for c in courses))
+    form.unit.choices = filter_choices(_("全部单位"), ((u, u) for u in units))
+    form.cohort.choices = filter_choices(_("全部期次"), ((str(c.id), c.name) for c in cohorts))
     filters = logic.ProgressFilter(
         unit=form.unit.data or "",
         cohort_id=_int_or_none(form.cohort.data),

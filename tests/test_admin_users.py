@@ -1,0 +1,76 @@
+"""Administrators manage accounts."""
+import re
+
+from sqlalchemy import select
+
+from trainer.accounts.models import User
+from trainer.extensions import db
+from trainer.lessons.models import Enrollment
+
+from .conftest import AuthActions
+
+
+def test_create_a_trainee_with_a_generated_password(app, make, login_as):
+    course_id = make.course("basics")
+    admin, _ = login_as("admin")
+    response = admin.post(
+        "/admin/users/new",
+        data={"username": "Zhao", "display_name": "赵六", "role": "trainee", "unit": "市政府办公室", "cohort": "2026年第一期", "courses": [str(course_id)]},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "账号已创建" in page
+    password = re.search(r'<code class="secret">([^<]+)</code>', page).group(1)
+    assert AuthActions(app.test_client()).login("zhao", password).status_code == 302
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username == "zhao")).one()
+        assert user.cohort.name == "2026年第一期" and user.unit == "市政府办公室"
+        assert password not in user.password_hash
+        assert db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user.id)).all() == [course_id]
+
+
+def test_errors_name_the_field(app, make, login_as):
+    make.user(username="taken")
+    admin, _ = login_as("admin")
+    duplicate = admin.post("/admin/users/new", data={"username": "taken", "display_name": "x", "role": "trainee"})
+    assert duplicate.status_code == 400
+    assert re.search(r'id="username-error">用户名“taken”已经存在', duplicate.get_data(as_text=True))
+    bad = admin.post("/admin/users/new", data={"username": "a b", "display_name": "", "role": "boss"})
+    page = bad.get_data(as_text=True)
+    assert 'id="display_name-error"' in page and 'id="role-error"' in page
+    weak = admin.post("/admin/users/new", data={"username": "newbie", "display_name": "x", "role": "trainee", "password": "123"})
+    assert 'id="password-error"' in weak.get_data(as_text=True)
+
+
+def test_edit_reset_password_and_enrollments(app, make, login_as):
+    first, second = make.course("first"), make.course("second")
+    trainee = make.user(username="zhang", courses=[first])
+    admin, _ = login_as("admin")
+    response = admin.post(
+        f"/admin/users/{trainee}",
+        data={"display_name": "张三", "role": "trainee", "unit": "新单位", "cohort": "二期", "active": "y", "new_password": "reset-pass-1", "courses": [str(second)]},
+    )
+    assert response.status_code == 302
+    assert AuthActions(app.test_client()).login("zhang", "reset-pass-1").status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == trainee)).all() == [second]
+        assert db.session.get(User, trainee).unit == "新单位"
+
+
+def test_an_admin_cannot_lock_themselves_out(app, login_as):
+    admin, admin_id = login_as("admin")
+    response = admin.post(f"/admin/users/{admin_id}", data={"display_name": "管理员", "role": "trainee", "active": "y"})
+    assert response.status_code == 400 and "不能停用自己的账号" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, admin_id).role == "admin"
+
+
+def test_the_user_list_filters(app, make, login_as):
+    make.user(username="alpha", unit="甲单位")
+    make.user(username="beta", unit="乙单位", role="instructor")
+    admin, _ = login_as("admin")
+    page = admin.get("/admin/users?unit=甲单位").get_data(as_text=True)
+    assert "alpha" in page and "beta" not in page
+    page = admin.get("/admin/users?role=instructor").get_data(as_text=True)
+    assert "beta" in page and "alpha" not in page
+    page = admin.get("/admin/users?q=ALP").get_data(as_text=True)
+    assert "alpha" in page and "beta" not in page

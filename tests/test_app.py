@@ -1,0 +1,107 @@
+import json
+import stat
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from trainer import create_app
+from trainer.config import TESTING
+from trainer.extensions import db
+
+from .conftest import make_app
+
+
+def test_defaults_use_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    for name in ("TRAINER_DATABASE_URL", "TRAINER_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'trainer.db'}"
+    key_file = tmp_path / "inst" / "secret_key"
+    assert app.config["SECRET_KEY"] == key_file.read_text()
+    assert len(app.config["SECRET_KEY"]) >= 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # A second process reads the same key instead of making a new one.
+    again = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+
+
+def test_environment_variables_override_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAINER_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    monkeypatch.setenv("TRAINER_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("TRAINER_LOGIN_MAX_FAILURES", "7")
+    monkeypatch.setenv("TRAINER_MAX_UPLOAD_MB", "2")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("other.db")
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["LOGIN_MAX_FAILURES"] == 7
+    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    assert not (tmp_path / "inst" / "secret_key").exists()
+
+
+def test_invalid_environment_value_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRAINER_LOGIN_MAX_FAILURES", "five")
+    with pytest.raises(SystemExit, match="TRAINER_LOGIN_MAX_FAILURES"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_sqlite_connections_are_configured_for_safety(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        db.engine.dispose()
+
+
+def test_healthz_reports_a_working_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}", tmp_path)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert json.loads(response.data) == {"status": "error", "database": "unavailable"}
+
+
+def test_not_found_page_is_in_the_site_style_and_chinese(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "页面不存在" in page and 'class="site-header"' in page
+
+
+def test_json_clients_get_json_errors(client):
+    response = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.json["status"] == 404
+    assert response.json["error"] == "页面不存在"
+
+
+def test_unexpected_errors_show_a_friendly_500_without_a_traceback(migrated_database, tmp_path):
+    app: Flask = make_app(migrated_database, tmp_path, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    def boom():
+        raise ZeroDivisionError("secret detail")
+
+    response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "服务器出错了" in page
+    assert "secret detail" not in page and "Traceback" not in page
+
+
+def test_testing_config_keeps_csrf_on():
+    assert "WTF_CSRF_ENABLED" not in TESTING
+
+
+def test_no_external_resources_are_referenced(client, login_as):
+    """The site runs on intranets without internet: nothing from a CDN."""
+    trainee, _ = login_as("trainee")
+    for page in (client.get("/login"), trainee.get("/learn/")):
+        html = page.get_data(as_text=True)
+        assert "http://" not in html and "https://" not in html and "//cdn" not in html

@@ -1,0 +1,215 @@
+"""The course content itself, and loading it."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from trainer.cli import load_lessons
+from trainer.extensions import PROJECT_ROOT, db
+from trainer.lessons.content import ContentError, load_content, read_content
+from trainer.lessons.models import Course, Lesson, LessonProgress
+
+LESSONS = PROJECT_ROOT / "lessons"
+SPEECH = PROJECT_ROOT.parent / "shared" / "seed" / "training-speech.txt"
+COURSE = "gov-info-writing"
+
+
+@pytest.fixture(scope="module")
+def course_file():
+    (course,) = read_content(LESSONS)
+    return course
+
+
+def speech_text() -> str:
+    text = SPEECH.read_text(encoding="utf-8")
+    return text.split("看过信息培训会议讲话的人还看了")[0]
+
+
+def excerpt_pattern(excerpt: str) -> re.Pattern:
+    """An excerpt may leave words out (……) and stand in for an anonymized name (〔…〕)."""
+    pattern = ""
+    for piece in re.split(r"(……|〔[^〕]*〕)", excerpt):
+        if piece == "……":
+            pattern += ".*?"
+        elif piece.startswith("〔"):
+            pattern += "(?:20)?(?:xx)+"
+        else:
+            pattern += re.escape(piece)
+    return re.compile(pattern, re.DOTALL)
+
+
+def test_the_course_has_at_least_eight_lessons(course_file):
+    assert course_file.title == "政务信息写作基础"
+    assert course_file.source_title == "信息培训会议讲话"
+    assert len(course_file.lessons) >= 8
+    for lesson in course_file.lessons:
+        assert lesson.objectives and lesson.key_points and lesson.estimated_minutes
+        assert len(lesson.body_markdown) > 800, lesson.path
+
+
+@pytest.mark.skipif(not SPEECH.exists(), reason="the seed speech is outside this checkout")
+def test_every_excerpt_is_the_speech_verbatim(course_file):
+    speech = speech_text()
+    for lesson in course_file.lessons:
+        assert lesson.excerpts, lesson.path
+        for excerpt in lesson.excerpts:
+            assert excerpt_pattern(excerpt["text"]).search(speech), f"{lesson.path} {excerpt['id']}"
+
+
+@pytest.mark.skipif(not SPEECH.exists(), reason="the seed speech is outside this checkout")
+def test_the_lessons_quote_every_part_of_the_speech(course_file):
+    """Every sentence of the speech (but the salutation) is quoted by some lesson."""
+    speech = speech_text()
+    covered = [False] * len(speech)
+    for lesson in course_file.lessons:
+        for excerpt in lesson.excerpts:
+            for piece in re.split(r"……", excerpt["text"]):
+                match = excerpt_pattern(piece).search(speech)
+                if match:
+                    covered[match.start() : match.end()] = [True] * (match.end() - match.start())
+    body = speech.split("同志们：", 1)[1]  # after the title and the salutation
+    sentences = [s for s in re.split(r"(?<=[。！!？；;])|\n", body) if len(s.strip()) > 6]
+    uncovered = []
+    position = len(speech) - len(body)
+    for sentence in sentences:
+        start = speech.index(sentence, position)
+        position = start + len(sentence)
+        if sum(covered[start:position]) < 0.8 * len(sentence):
+            uncovered.append(sentence)
+    assert uncovered == []
+    parts = {e["part"] for lesson in course_file.lessons for e in lesson.excerpts}
+    assert {"开场", "一、提高认识", "二、强化措施", "三、几点要求", "结束语"} <= parts
+
+
+def test_the_required_topics_are_taught(course_file):
+    everything = "\n".join(
+        lesson.title + lesson.body_markdown + "".join(lesson.key_points) + "".join(e["text"] for e in lesson.excerpts)
+        for lesson in course_file.lessons
+    )
+    for topic in (
+        "领导决策的基础和依据", "上情下达", "下情上报", "还需增强", "奋力争先", "推陈出新", "有为才有位",
+        "制度建设", "队伍建设", "工作机制", "快、精、准", "采用率", "500余条", "近300条", "180余条",
+        "加强学习", "站位要高", "一把手", "四快", "围绕中心", "去粗取精", "去伪存真", "由表及里",
+        "新情况", "新经验", "标题", "导语", "时间", "地点", "主体", "原因", "结果",
+    ):
+        assert topic in everything, topic
+
+
+def test_lessons_never_print_the_anonymization_marks(course_file):
+    for lesson in course_file.lessons:
+        assert "xx" not in lesson.body_markdown.lower()
+        assert all("xx" not in e["text"].lower() for e in lesson.excerpts)
+
+
+def test_quotes_render_as_quotes_with_their_source(app, make, login_as):
+    with app.app_context():
+        load_content(LESSONS)
+        db.session.commit()
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == COURSE))
+    client, _ = login_as("trainee", courses=[course_id])
+    page = client.get(f"/learn/{COURSE}/three-ideas").get_data(as_text=True)
+    assert page.count('class="speech-quote"') >= 2
+    assert "出处：《信息培训会议讲话》·一、提高认识" in page
+    assert "树立奋力争先的理念" in page
+
+
+def _copy_content(tmp_path: Path) -> Path:
+    root = tmp_path / "lessons"
+    shutil.copytree(LESSONS, root)
+    return root
+
+
+def _counts():
+    return (
+        db.session.scalar(select(func.count()).select_from(Course)),
+        db.session.scalar(select(func.count()).select_from(Lesson)),
+    )
+
+
+def test_loading_is_idempotent(app, ctx):
+    first = load_content(LESSONS)
+    db.session.commit()
+    assert first.courses_created == 1 and first.lessons_created >= 8
+    before = _counts()
+    second = load_content(LESSONS)
+    db.session.commit()
+    assert second.lessons_created == second.lessons_updated == second.lessons_archived == 0
+    assert second.lessons_unchanged == first.lessons_created
+    assert _counts() == before
+
+
+def test_reloading_updates_by_slug_and_keeps_progress(app, ctx, tmp_path, make):
+    root = _copy_content(tmp_path)
+    load_content(root)
+    db.session.commit()
+    lesson = db.session.scalars(select(Lesson).where(Lesson.slug == "three-ideas")).one()
+    lesson_id = lesson.id
+    trainee = make.user()
+    make.progress(trainee, lesson_id)
+
+    folder = root / COURSE
+    source = folder / "03-three-ideas.md"
+    text = source.read_text(encoding="utf-8").replace("title: 树立三个理念", "title: 树立三个理念（修订）", 1)
+    source.unlink()
+    (folder / "12-three-ideas.md").write_text(text, encoding="utf-8")  # moved to the end, and edited
+    (folder / "04-three-measures.md").unlink()  # removed
+    report = load_content(root)
+    db.session.commit()
+    db.session.expire_all()
+    assert report.lessons_updated == 1 and report.lessons_archived == 1 and report.lessons_created == 0
+    moved = db.session.get(Lesson, lesson_id)
+    assert moved.title.endswith("（修订）") and moved.position == 12 and not moved.archived
+    assert db.session.scalars(select(Lesson).where(Lesson.slug == "three-measures")).one().archived
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+    # Bringing the file back restores the lesson, not a duplicate.
+    (folder / "04-three-measures.md").write_text((LESSONS / COURSE / "04-three-measures.md").read_text(encoding="utf-8"), encoding="utf-8")
+    load_content(root)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Lesson).where(Lesson.slug == "three-measures")) == 1
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "expected"),
+    [
+        ("05-broken.md", "---\ntitle: [unclosed\n---\n正文", "YAML 前言格式错误"),
+        ("05-broken.md", "---\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\n---\n正文", "缺少标题"),
+        ("05-broken.md", "没有前言的正文", "YAML 前言开头"),
+        ("5-bad-name.md", "---\ntitle: x\n---\n正文", "NN-代号.md"),
+        (
+            "05-broken.md",
+            "---\ntitle: t\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\n---\n[[原文:nope]]\n",
+            "未声明的摘录",
+        ),
+    ],
+)
+def test_a_malformed_file_loads_nothing(app, ctx, tmp_path, filename, content, expected):
+    root = _copy_content(tmp_path)
+    (root / COURSE / filename).write_text(content, encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        load_content(root)
+    problems = [str(p) for p in info.value.problems]
+    assert any(filename in p and expected in p for p in problems), problems
+    db.session.rollback()
+    assert _counts() == (0, 0)
+
+
+def test_load_content_command_names_the_bad_file_and_exits_non_zero(app, runner, tmp_path):
+    root = _copy_content(tmp_path)
+    (root / COURSE / "05-learning-and-standpoint.md").write_text("---\ntitle: x\n", encoding="utf-8")
+    app.config["CONTENT_DIR"] = str(root)
+    result = runner.invoke(args=["load-content"])
+    assert result.exit_code == 1
+    assert "05-learning-and-standpoint.md" in result.output and "没有结束行" in result.output
+    with app.app_context():
+        assert _counts() == (0, 0)
+    app.config["CONTENT_DIR"] = str(LESSONS)
+    ok = runner.invoke(args=["load-content"])
+    assert ok.exit_code == 0 and "课：新建" in ok.output
+
+
+def test_load_lessons_reports_counts(app, ctx):
+    lines = []
+    load_lessons(report_to=lines.append)
+    assert lines and "新建" in lines[0]
