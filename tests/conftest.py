@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, delete, event
+from sqlalchemy import create_engine, delete, event, update
 from sqlalchemy.engine import make_url
 
 from trainer import create_app
@@ -92,6 +92,10 @@ def _empty_all_tables(app: Flask) -> None:
         db.session.rollback()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
+                # A tree (categories) refers to itself: cut the links before deleting.
+                for fk in table.foreign_keys:
+                    if fk.column.table is table and fk.parent.nullable:
+                        connection.execute(update(table).values({fk.parent.name: None}))
                 connection.execute(delete(table))
         db.session.remove()
         db.engine.dispose()

@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import extensions, templating, web
     from .accounts import init_app as init_accounts
+    from .bank import init_app as init_bank
     from .lessons import init_app as init_lessons
     from .records import init_app as init_records
     from .cli import init_app as init_cli
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_accounts(app)
     init_lessons(app)
     init_records(app)
+    init_bank(app)
     init_cli(app)
     return app
 

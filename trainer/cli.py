@@ -98,6 +98,7 @@ def create_demo_accounts() -> list[tuple[str, str, str]]:
 def initialize(demo: bool = False) -> None:
     migrate_database()
     load_lessons()
+    load_question_bank()
     if demo:
         created = create_demo_accounts()
         db.session.commit()
@@ -190,6 +191,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(load_content_command)
     app.cli.add_command(create_user_command)
+    from .bank.cli import import_questions_command
+
+    app.cli.add_command(import_questions_command)
 
 
 def _create_app() -> Flask:

@@ -131,7 +131,9 @@ class QuestionData:
             explanation=self.explanation.strip(),
             difficulty=self.difficulty,
             points=self.points,
-            tags=normalize_tags(self.tags),
+            # Tags are a set: their order carries no meaning, so it must not make two
+            # otherwise equal questions differ.
+            tags=sorted(normalize_tags(self.tags)),
             lesson=(self.lesson or "").strip() or None,
             status=self.status,
         )

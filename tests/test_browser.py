@@ -1,0 +1,124 @@
+"""End to end in real headless Chromium: a trainee on a phone, using the keyboard."""
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from trainer.extensions import PROJECT_ROOT, db
+from trainer.lessons.content import load_content
+
+from .conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 375, "height": 740}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def course(app, make):
+    with app.app_context():
+        load_content(PROJECT_ROOT / "lessons")
+        db.session.commit()
+    from trainer.lessons.logic import course_by_slug
+
+    with app.app_context():
+        return course_by_slug("gov-info-writing").id
+
+
+def _no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_trainee_reads_a_lesson_on_a_phone_with_the_keyboard(live_server, browser, make, course):
+    make.user(username="zhangsan", display_name="张三", courses=[course])
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    requests_elsewhere = []
+    page.on("request", lambda r: requests_elsewhere.append(r.url) if not r.url.startswith(live_server) else None)
+
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/login")
+    assert _no_horizontal_scroll(page)
+    # Keyboard only: the user name field has focus, Tab moves on, Enter submits.
+    page.keyboard.type("zhangsan")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/learn/")
+    assert page.get_by_role("heading", name="我的学习").is_visible()
+    assert page.get_by_role("progressbar").first.get_attribute("aria-valuenow") == "0"
+    assert _no_horizontal_scroll(page)
+
+    page.get_by_role("link", name="政务信息是什么，为什么重要").click()
+    page.wait_for_url("**/learn/gov-info-writing/what-and-why")
+    assert page.locator("figure.speech-quote figcaption").first.inner_text().startswith("出处：《信息培训会议讲话》")
+    assert _no_horizontal_scroll(page)
+    button = page.get_by_role("button", name="标记为已学完")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/learn/gov-info-writing/six-gaps")
+    assert "已将《政务信息是什么，为什么重要》标记为已学完" in page.locator(".flashes").inner_text()
+
+    page.goto(f"{live_server}/learn/")
+    assert page.get_by_role("progressbar").first.get_attribute("aria-valuenow") == "1"
+    assert requests_elsewhere == []  # nothing from a CDN or any other host
+    context.close()
+
+
+def test_the_interface_switches_to_english(live_server, browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    assert page.get_by_role("heading", name="登录").is_visible()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Log in").is_visible()
+    assert page.get_by_label("User name").is_visible()
+    page.get_by_role("button", name="中文").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="登录").is_visible()
+    context.close()
+
+
+def test_errors_are_announced_next_to_their_field(live_server, browser, make):
+    make.user(username="zhangsan")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("zhangsan")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    password = page.get_by_label("密码")
+    assert password.get_attribute("aria-invalid") == "true"
+    described = password.get_attribute("aria-describedby")
+    assert "用户名或密码不正确" in page.locator(f"#{described}").inner_text()
+    context.close()

@@ -1,0 +1,310 @@
+"""Importing question files: plan (preview) first, then apply, all in one transaction.
+
+The plan says, for every question in the file, whether it will be created, update an
+existing question (matched by idnumber, or by an identical stem in the same category)
+or leave it unchanged, and lists every problem with its line. A plan with problems is
+never applied, so an import brings in all of a file or none of it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..database import utcnow
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from . import formats
+from .formats import FormatError, ParseResult
+from .logic import (
+    chunks,
+    column_values,
+    datas_of,
+    ensure_categories,
+    lesson_ids_by_ref,
+    set_tags,
+    stem_hash,
+)
+from .models import Category, ImportBatch, Question
+from .schema import Problem, QuestionData, normalize_category, validate
+
+FALLBACK_CATEGORY = "未分类"
+BATCH_LIFETIME = timedelta(days=2)
+Progress = Callable[[int], None]
+
+
+@dataclass
+class PlannedItem:
+    line: int
+    label: str
+    data: QuestionData
+    action: str = "create"  # create | update | unchanged
+    question_id: int | None = None
+    revision: int = 0  # the stored question's revision, for updates
+    source: str = ""
+
+
+@dataclass
+class ImportPlan:
+    items: list[PlannedItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    source_problems: list[tuple[str, Problem]] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for item in self.items if item.action == action)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.source_problems
+
+    def all_problems(self) -> list[str]:
+        lines = [str(p) for p in sorted(self.problems, key=lambda p: (p.line or 0))]
+        lines += [f"{source}：{problem}" for source, problem in self.source_problems]
+        return lines
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def parse_file(filename: str, raw: bytes) -> ParseResult:
+    return formats.parse(filename, raw, max_questions=current_app.config["IMPORT_MAX_QUESTIONS"])
+
+
+def plan_import(parsed: ParseResult, default_category: str | None = None, source: str = "") -> ImportPlan:
+    """Check every question and decide what importing it would do. Reads only."""
+    plan = ImportPlan(problems=list(parsed.problems))
+    fallback = (
+        normalize_category(parsed.defaults.get("category"))
+        or normalize_category(default_category)
+        or FALLBACK_CATEGORY
+    )
+    default_lesson = parsed.defaults.get("lesson") or None
+    lessons = lesson_ids_by_ref()
+    seen_ids: dict[str, int] = {}
+    seen_stems: dict[tuple[str, str], int] = {}
+    for parsed_question in parsed.questions:
+        data = parsed_question.data
+        data.category = normalize_category(data.category) or fallback
+        if not data.lesson and default_lesson:
+            data.lesson = default_lesson
+        data = data.canonical()
+        line = parsed_question.line
+        problems = validate(data, line)
+        if data.lesson and data.lesson not in lessons:
+            problems.append(Problem(_("“章节”指向的课“%(lesson)s”不存在", lesson=data.lesson), line, "lesson"))
+        if data.idnumber:
+            if data.idnumber in seen_ids:
+                problems.append(Problem(_("外部编号“%(id)s”与第 %(other)d 行重复", id=data.idnumber, other=seen_ids[data.idnumber]), line, "idnumber"))
+            seen_ids.setdefault(data.idnumber, line)
+        else:
+            key = (data.category, stem_hash(data.stem))
+            if key in seen_stems:
+                problems.append(Problem(_("与第 %(other)d 行的题目重复（同一分类下题干相同）", other=seen_stems[key]), line, "stem"))
+            seen_stems.setdefault(key, line)
+        plan.problems.extend(problems)
+        plan.items.append(PlannedItem(line, parsed_question.label, data, source=source))
+    _match_existing(plan)
+    return plan
+
+
+def _match_existing(plan: ImportPlan) -> None:
+    """Find the stored question each item would update, and whether it differs."""
+    by_idnumber: dict[str, int] = {}
+    idnumbers = sorted({item.data.idnumber for item in plan.items if item.data.idnumber})
+    for batch in chunks(idnumbers):
+        by_idnumber.update(db.session.execute(select(Question.idnumber, Question.id).where(Question.idnumber.in_(batch))).all())
+    categories: dict[str, int] = {}
+    paths = sorted({item.data.category for item in plan.items})
+    for batch in chunks(paths):
+        categories.update(db.session.execute(select(Category.path, Category.id).where(Category.path.in_(batch))).all())
+    by_stem: dict[tuple[int, str], tuple[int, str | None]] = {}
+    hashes = sorted({stem_hash(item.data.stem) for item in plan.items})
+    for batch in chunks(hashes):
+        rows = db.session.execute(
+            select(Question.category_id, Question.stem_hash, Question.id, Question.idnumber)
+            .where(Question.stem_hash.in_(batch))
+            .order_by(Question.id)
+        )
+        for category_id, digest, question_id, idnumber in rows:
+            by_stem.setdefault((category_id, digest), (question_id, idnumber))
+    for item in plan.items:
+        data = item.data
+        match = by_idnumber.get(data.idnumber) if data.idnumber else None
+        if match is None and data.category in categories:
+            found = by_stem.get((categories[data.category], stem_hash(data.stem)))
+            # A stem match adopts the file's idnumber only if the stored question has none.
+            if found is not None and (found[1] is None or not data.idnumber or found[1] == data.idnumber):
+                match = found[0]
+        item.question_id = match
+    matched = [item.question_id for item in plan.items if item.question_id is not None]
+    stored: dict[int, tuple[QuestionData, int]] = {}
+    for batch in chunks(matched):
+        questions = list(db.session.scalars(select(Question).where(Question.id.in_(batch)).options(selectinload(Question.tags))))
+        stored.update((q.id, (data, q.revision)) for q, data in zip(questions, datas_of(questions)))
+    for item in plan.items:
+        if item.question_id is None:
+            continue
+        existing, item.revision = stored[item.question_id]
+        if item.data.idnumber is None:
+            item.data.idnumber = existing.idnumber  # a file without ids keeps the stored id
+        item.action = "unchanged" if existing.canonical() == item.data.canonical() else "update"
+
+
+def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None = None) -> ImportSummary:
+    """Carry out a problem-free plan inside the caller's transaction."""
+    if not plan.ok:
+        raise DomainError(_("导入文件有错误，未导入任何题目。"))
+    category_ids = ensure_categories(item.data.category for item in plan.items)
+    lessons = lesson_ids_by_ref()
+    summary = ImportSummary(unchanged=plan.count("unchanged"))
+    now = utcnow()
+
+    creates = [item for item in plan.items if item.action == "create"]
+    for batch in chunks(creates):
+        rows = [
+            {
+                **column_values(item.data),
+                "category_id": category_ids[item.data.category],
+                "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
+                "author_id": author.id if author else None,
+                "revision": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for item in batch
+        ]
+        ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
+        set_tags([(qid, item.data.tags) for qid, item in zip(ids, batch)], replace=False)
+        summary.created += len(batch)
+        if progress:
+            progress(len(batch))
+
+    updates = [item for item in plan.items if item.action == "update"]
+    table = Question.__table__
+    columns = [*column_values(updates[0].data), "category_id", "lesson_id", "revision", "updated_at"] if updates else []
+    # One executemany per batch; the revision check keeps an edit saved meanwhile
+    # from being overwritten unseen (the whole import then fails and rolls back).
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("match_id"), table.c.revision == bindparam("match_revision"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    for batch in chunks(updates):
+        result = db.session.execute(
+            statement,
+            [
+                {
+                    **column_values(item.data),
+                    "category_id": category_ids[item.data.category],
+                    "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
+                    "revision": item.revision + 1,
+                    "updated_at": now,
+                    "match_id": item.question_id,
+                    "match_revision": item.revision,
+                }
+                for item in batch
+            ],
+        )
+        if result.rowcount not in (-1, len(batch)):
+            raise DomainError(_("导入期间有题目被他人修改，未导入任何题目。请重新上传后再试。"))
+        set_tags([(item.question_id, item.data.tags) for item in batch], replace=True)
+        summary.updated += len(batch)
+        if progress:
+            progress(len(batch))
+    if progress and summary.unchanged:
+        progress(summary.unchanged)
+    return summary
+
+
+def import_folder(folder: Path) -> ImportSummary:
+    """Every question file in `folder` (the course bank), all or nothing."""
+    plan = ImportPlan()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() not in formats.EXTENSIONS:
+            continue
+        name = str(path.relative_to(folder))
+        try:
+            parsed = parse_file(path.name, path.read_bytes())
+        except FormatError as error:
+            plan.source_problems.append((name, error.problem))
+            continue
+        part = plan_import(parsed, source=name)
+        plan.items.extend(part.items)
+        plan.source_problems.extend((name, p) for p in part.problems)
+    ids = [item.data.idnumber for item in plan.items if item.data.idnumber]
+    if len(ids) != len(set(ids)):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        plan.source_problems.append((folder.name, Problem(_("外部编号在多个文件中重复：%(ids)s", ids="、".join(duplicates[:10])))))
+    if not plan.ok:
+        raise DomainError("\n".join(plan.all_problems()))
+    return apply_plan(plan, author=None)
+
+
+# ---------------------------------------------------------------- uploads awaiting confirmation
+
+
+def store_upload(user: User, filename: str, raw: bytes, default_category: str = "") -> ImportBatch:
+    """Keep an upload for its preview and confirmation; forget stale ones."""
+    db.session.execute(delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_LIFETIME))
+    batch = ImportBatch(
+        user_id=user.id,
+        filename=Path(filename or "upload").name[:255],
+        content=raw,
+        default_category=normalize_category(default_category) or "",
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def batch_for(user: User, batch_id: int) -> ImportBatch:
+    """Only the instructor who uploaded a file sees its preview."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.user_id != user.id:
+        raise NotFound()
+    return batch
+
+
+def plan_batch(batch: ImportBatch) -> ImportPlan:
+    try:
+        parsed = parse_file(batch.filename, batch.content)
+    except FormatError as error:
+        return ImportPlan(problems=[error.problem])
+    return plan_import(parsed, batch.default_category)
+
+
+def confirm_batch(user: User, batch_id: int) -> tuple[ImportBatch, ImportPlan, ImportSummary | None]:
+    """Apply an upload once. A second confirmation (a double click, another tab) finds
+    the batch already claimed by the first and imports nothing more."""
+    batch = batch_for(user, batch_id)
+    claimed = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.applied_at.is_(None))
+        .values(applied_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise DomainError(_("这个文件已经导入过了。"))
+    plan = plan_batch(batch)
+    if not plan.ok:
+        return batch, plan, None
+    summary = apply_plan(plan, user)
+    db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id).values(summary=summary.as_dict()).execution_options(synchronize_session=False)
+    )
+    db.session.refresh(batch)
+    return batch, plan, summary

@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.access import staff_required
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import filter_choices, show_error
+from ..pagination import Page, page_arg
+from . import formats, importer, logic
+from .forms import BankFilterForm, BulkForm, ExportForm, ImportForm, QuestionForm
+from .schema import QuestionData, validate
+
+bp = Blueprint("bank", __name__, url_prefix="/bank")
+
+PER_PAGE = 30
+EXPORT_TYPES = {
+    "yaml": ("application/x-yaml; charset=utf-8", "yaml"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "gift": ("text/plain; charset=utf-8", "gift.txt"),
+}
+
+
+def _int_arg(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filters_from(form: BankFilterForm) -> logic.BankFilter:
+    return logic.BankFilter(
+        category_id=_int_arg(form.category.data),
+        qtype=form.qtype.data or "",
+        tag_id=_int_arg(form.tag.data),
+        lesson_id=_int_arg(form.lesson.data),
+        difficulty=_int_arg(form.difficulty.data),
+        status=form.status.data or "",
+        q=form.q.data or "",
+    )
+
+
+def _filter_form() -> tuple[BankFilterForm, list]:
+    form = BankFilterForm(request.args)
+    categories, tags, lessons = logic.filter_choices_data()
+    form.category.choices = filter_choices(
+        _("全部分类"), ((str(c.id), "\u3000" * c.depth + c.name) for c in categories)
+    )
+    form.tag.choices = filter_choices(_("全部标签"), ((str(t.id), t.name) for t in tags))
+    form.lesson.choices = filter_choices(_("全部课"), ((str(lid), title) for lid, title, _ref in lessons))
+    return form, categories
+
+
+@bp.route("/")
+@staff_required
+def browse():
+    form, categories = _filter_form()
+    filters = _filters_from(form)
+    number = page_arg()
+    questions, total = logic.browse(filters, number, PER_PAGE)
+    return render_template(
+        "bank/browse.html",
+        form=form,
+        page=Page(questions, number, PER_PAGE, total),
+        bulk=BulkForm(),
+        export_form=ExportForm(request.args),
+        category_paths=[c.path for c in categories],
+        filtered=not filters.is_empty(),
+    )
+
+
+@bp.route("/bulk", methods=["POST"])
+@staff_required
+def bulk():
+    form = BulkForm()
+    if form.validate_on_submit():
+        try:
+            if form.action.data == "move":
+                count = logic.bulk_move(form.ids.data, form.category.data or "")
+                message = _("已将 %(n)d 道题移动到“%(path)s”。", n=count, path=form.category.data.strip())
+            else:
+                status = {"retire": "retired", "ready": "ready", "draft": "draft"}[form.action.data]
+                count = logic.bulk_set_status(form.ids.data, status)
+                message = _("已更新 %(n)d 道题的状态。", n=count)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+    else:
+        flash(_("批量操作的内容不完整，请重新选择。"), "error")
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/bank/") else url_for(".browse"))
+
+
+def _question_form(data: QuestionData | None = None) -> QuestionForm:
+    form = QuestionForm()
+    _categories, _tags, lessons = logic.filter_choices_data()
+    form.lesson.choices = filter_choices(_("（不属于某一课）"), ((ref, title) for _lid, title, ref in lessons))
+    if data is not None and request.method == "GET":
+        form.fill_from(data)
+    return form
+
+
+def _save(form: QuestionForm, question=None):
+    data = form.to_data()
+    try:
+        if question is None:
+            question = logic.create_question(data, current_user)
+            message = _("已新建题目。")
+        else:
+            revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+            changed = logic.update_question(question, data, based_on_revision=revision)
+            message = _("已保存修改。") if changed else _("没有修改任何内容。")
+    except logic.QuestionInvalid as error:
+        form.show_problems(error.problems)
+        return None
+    except DomainError as error:
+        show_error(form, error)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".question", question_id=question.id))
+
+
+@bp.route("/questions/new", methods=["GET", "POST"])
+@staff_required
+def create():
+    form = _question_form()
+    if form.validate_on_submit():
+        response = _save(form)
+        if response is not None:
+            return response
+    return render_template("bank/edit.html", form=form, question=None), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(question_id: int):
+    question = logic.get_question(question_id)
+    form = _question_form(logic.data_of(question))
+    if request.method == "GET":
+        form.revision.data = str(question.revision)
+    if form.validate_on_submit():
+        response = _save(form, question)
+        if response is not None:
+            return response
+    return render_template(
+        "bank/edit.html", form=form, question=question, versions_used=bool(logic.versions_of(question))
+    ), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/questions/preview", methods=["POST"])
+@staff_required
+def preview():
+    """Show an unsaved form's question as a trainee would see it."""
+    form = _question_form()
+    data = form.to_data().canonical() if form.validate_on_submit() else None
+    problems = validate(data) if data is not None else []
+    return render_template("bank/preview.html", data=data, problems=problems, form=form)
+
+
+@bp.route("/questions/<int:question_id>")
+@staff_required
+def question(question_id: int):
+    item = logic.get_question(question_id)
+    return render_template(
+        "bank/question.html", question=item, data=logic.data_of(item), versions=logic.versions_of(item)
+    )
+
+
+@bp.route("/questions/<int:question_id>/versions/<int:revision>")
+@staff_required
+def version(question_id: int, revision: int):
+    item = logic.get_question(question_id)
+    found = next((v for v in logic.versions_of(item) if v.revision == revision), None) or abort(404)
+    return render_template("bank/version.html", question=item, version=found, data=logic.version_data(found))
+
+
+@bp.route("/questions/<int:question_id>/delete", methods=["POST"])
+@staff_required
+def delete(question_id: int):
+    item = logic.get_question(question_id)
+    try:
+        logic.delete_question(item)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".question", question_id=question_id))
+    db.session.commit()
+    flash(_("已删除题目。"), "success")
+    return redirect(url_for(".browse"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@staff_required
+def upload():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        raw = upload.read()
+        try:
+            formats.detect_format(upload.filename or "", raw)
+        except formats.FormatError as error:
+            form.file.errors = [*form.file.errors, error.problem.message]
+        else:
+            batch = importer.store_upload(current_user, upload.filename or "", raw, form.category.data or "")
+            db.session.commit()
+            return redirect(url_for(".import_preview", batch_id=batch.id))
+    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return render_template(
+        "bank/import.html", form=form, limit_mb=limit_mb, max_questions=current_app.config["IMPORT_MAX_QUESTIONS"]
+    ), 400 if form.errors else 200
+
+
+@bp.route("/import/<int:batch_id>")
+@staff_required
+def import_preview(batch_id: int):
+    batch = importer.batch_for(current_user, batch_id)
+    plan = importer.plan_batch(batch) if batch.applied_at is None else None
+    return render_template("bank/import_preview.html", batch=batch, plan=plan)
+
+
+@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
+@staff_required
+def import_confirm(batch_id: int):
+    try:
+        batch, plan, summary = importer.confirm_batch(current_user, batch_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".import_preview", batch_id=batch_id))
+    if summary is None:
+        db.session.rollback()  # nothing imported, and the upload stays open for another try
+        return render_template("bank/import_preview.html", batch=importer.batch_for(current_user, batch_id), plan=plan), 400
+    db.session.commit()
+    flash(
+        _("导入完成：新建 %(created)d 道，更新 %(updated)d 道，未变 %(unchanged)d 道。", **summary.as_dict()),
+        "success",
+    )
+    return redirect(url_for(".browse"))
+
+
+@bp.route("/import/template.xlsx")
+@staff_required
+def import_template():
+    return Response(
+        formats.xlsx_template(),
+        mimetype=EXPORT_TYPES["xlsx"][0],
+        headers={"Content-Disposition": "attachment; filename=question-template.xlsx"},
+    )
+
+
+@bp.route("/export")
+@staff_required
+def export():
+    form, _categories = _filter_form()
+    export_form = ExportForm(request.args)
+    fmt = export_form.format.data if export_form.format.data in EXPORT_TYPES else "yaml"
+    questions = logic.questions_for_export(_filters_from(form))
+    mimetype, extension = EXPORT_TYPES[fmt]
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    return Response(
+        formats.export(questions, fmt),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=question-bank-{stamp}.{extension}"},
+    )
+
