@@ -86,7 +86,7 @@ def upgrade():
     )
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_questions_category_id'), ['category_id'], unique=False)
-        batch_op.create_index('ix_questions_category_stem', ['category_id', 'stem_hash'], unique=False)
+        batch_op.create_index('ix_questions_stem_hash', ['stem_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_questions_lesson_id'), ['lesson_id'], unique=False)
         batch_op.create_index('ix_questions_status_type', ['status', 'qtype'], unique=False)
 
@@ -123,7 +123,7 @@ def downgrade():
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.drop_index('ix_questions_status_type')
         batch_op.drop_index(batch_op.f('ix_questions_lesson_id'))
-        batch_op.drop_index('ix_questions_category_stem')
+        batch_op.drop_index('ix_questions_stem_hash')
         batch_op.drop_index(batch_op.f('ix_questions_category_id'))
 
     op.drop_table('questions')

@@ -98,7 +98,9 @@ def plan_import(parsed: ParseResult, default_category: str | None = None, source
     seen_stems: dict[tuple[str, str], int] = {}
     for parsed_question in parsed.questions:
         data = parsed_question.data
-        data.category = normalize_category(data.category) or fallback
+        if not data.category.strip():
+            data.category = fallback
+        # A malformed path (a//b) is kept as written, for `validate` to report.
         if not data.lesson and default_lesson:
             data.lesson = default_lesson
         data = data.canonical()
@@ -234,7 +236,8 @@ def import_folder(folder: Path) -> ImportSummary:
     """Every question file in `folder` (the course bank), all or nothing."""
     plan = ImportPlan()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if path.suffix.lower() not in formats.EXTENSIONS:
+        # Notes beside the questions (README.txt …) are not question files.
+        if path.suffix.lower() not in formats.EXTENSIONS or path.stem.upper().startswith("README"):
             continue
         name = str(path.relative_to(folder))
         try:

@@ -105,7 +105,8 @@ class Question(db.Model):
         CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
         CheckConstraint("points BETWEEN 1 AND 100", name="points_range"),
         CheckConstraint("length(stem) > 0", name="stem_not_empty"),
-        Index("ix_questions_category_stem", "category_id", "stem_hash"),
+        # Re-imports match questions by stem: without this every lookup scans the bank.
+        Index("ix_questions_stem_hash", "stem_hash"),
         Index("ix_questions_status_type", "status", "qtype"),
     )
 

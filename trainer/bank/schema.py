@@ -149,7 +149,7 @@ class QuestionData:
             data.feedback_true = self.feedback_true.strip()
             data.feedback_false = self.feedback_false.strip()
         elif self.type == "blank":
-            data.blanks = [[v.strip() for v in variants] for variants in self.blanks]
+            data.blanks = [[v.strip() for v in variants if v.strip()] for variants in self.blanks]
         elif self.type == "short":
             data.reference_answer = self.reference_answer.strip()
             data.scoring_points = [p.strip() for p in self.scoring_points if p.strip()]
@@ -254,6 +254,7 @@ def _str_list(value: Any, name: str, problems: list[Problem]) -> list[str]:
     return []
 
 
+TEXT_FIELDS = ("type", "stem", "category", "idnumber", "scoring", "feedback_true", "feedback_false", "reference_answer", "explanation", "lesson", "status")
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "对", "正确", "是", "√", "✓", "✔"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "错", "错误", "否", "×", "✗", "✘", "x"}
 
@@ -271,6 +272,9 @@ def from_mapping(raw: Any, line: int | None = None) -> tuple[QuestionData | None
     for key in raw:
         if key not in known:
             problems.append(Problem(_("未知字段“%(field)s”", field=key), line=line))
+    for key in TEXT_FIELDS:
+        if isinstance(raw.get(key), (dict, list)):
+            problems.append(Problem(_("“%(field)s”应为文字", field=field_label(key)), line=line, field=key))
     qtype = _text(raw.get("type")).strip()
     stem = raw.get("stem")
     if qtype not in QUESTION_TYPES:
@@ -354,6 +358,7 @@ def normalize_tags(tags: list[str]) -> list[str]:
 
 
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def split_tags(text: str) -> list[str]:
@@ -385,6 +390,8 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
             add("category", _("“分类”最多 %(n)d 层", n=MAX_CATEGORY_DEPTH))
         if any(len(level) > MAX_NAME for level in levels):
             add("category", _("“分类”每一层不能超过 %(n)d 个字符", n=MAX_NAME))
+        if CONTROL_CHARS.search(data.category):
+            add("category", _("“分类”中不能含有换行或其他控制字符"))
     if not 1 <= data.difficulty <= 5:
         add("difficulty", _("“难度”应在 1 到 5 之间"))
     if not 1 <= data.points <= 100:
@@ -396,6 +403,8 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
     for tag in data.tags:
         if len(tag.strip()) > 50:
             add("tags", _("标签“%(tag)s”超过 50 个字符", tag=tag[:20]))
+        if TAG_SEPARATORS.search(tag):
+            add("tags", _("标签“%(tag)s”中不能含有 , ， 、 ; ；", tag=tag[:20]))
     if len(data.explanation) > MAX_TEXT:
         add("explanation", _("“解析”不能超过 %(n)d 个字符", n=MAX_TEXT))
 
@@ -421,8 +430,17 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
             if data.scoring not in SCORING_SCHEMES:
                 add("scoring", _("“多选计分”应为 部分得分、全对得分 或 按权重"))
         for o in options:
-            if o.weight is not None and not -100 <= o.weight <= 100:
+            if o.weight is None:
+                continue
+            if not -100 <= o.weight <= 100:
                 add("options", _("选项权重应在 -100 到 100 之间"))
+                break
+            # GIFT spells rightness through weights, so the two must never disagree.
+            if o.correct and (o.weight <= 0 or (data.type == "single" and o.weight != 100)):
+                add("options", _("正确选项的权重应为正数（单选题的正确选项只能是 100）"))
+                break
+            if not o.correct and o.weight > 0:
+                add("options", _("错误选项的权重不能为正数"))
                 break
     elif data.type == "truefalse":
         if data.answer is None:
@@ -437,6 +455,8 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
             if not [v for v in variants if v.strip()]:
                 add("blanks", _("第 %(n)d 个空至少要有 1 个可接受的答案", n=index))
     elif data.type == "short":
+        if any("\n" in p or "\r" in p for p in data.scoring_points):
+            add("scoring_points", _("每个评分要点只能占一行"))
         if not data.reference_answer.strip():
             add("reference_answer", _("简答题要有“参考答案”"))
         elif len(data.reference_answer) > MAX_TEXT:
