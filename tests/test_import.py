@@ -330,3 +330,11 @@ def test_options_keep_their_order_and_feedback(app, login_as):
         stored = db.session.scalars(select(Question)).one()
         assert [o["text"] for o in stored.body["options"]] == ["丙", "甲", "乙"]
         assert stored.body["options"][0]["feedback"] == "不对"
+
+
+def test_a_malformed_category_path_is_reported_with_its_line(app, login_as):
+    client, _ = login_as("instructor")
+    content = "questions:\n  - type: truefalse\n    stem: 对吗？\n    answer: true\n    category: 政务信息//三个理念\n".encode()
+    _location, page = preview_of(client, upload(client, "q.yaml", content))
+    assert re.search(r"第 2 行：“分类”路径中有空的层级", page)
+    assert question_count(app) == 0

@@ -23,7 +23,7 @@ class MultiCheckboxField(SelectMultipleField):
 class LoginForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请填写用户名")), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请填写密码")), Length(max=128)])
-    remember = BooleanField(_l("记住我（14 天内免登录）"))
+    remember = BooleanField(_l("记住我"))
     next = HiddenField()
 
 

@@ -23,6 +23,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = LoginForm(next=request.args.get("next", ""))
+    days = current_app.config["REMEMBER_COOKIE_DURATION"].days
+    form.remember.label.text = _("记住我（%(n)d 天内免登录）", n=days)
     status = 200
     if form.validate_on_submit():
         result = logic.authenticate(form.username.data, form.password.data)

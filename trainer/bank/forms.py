@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -140,7 +141,7 @@ class QuestionForm(FlaskForm):
         self.explanation.data = data.explanation
         self.difficulty.data = str(data.difficulty)
         self.points.data = data.points
-        self.tags.data = "、".join(data.tags)
+        self.tags.data = _("、").join(data.tags)
         self.lesson.data = data.lesson or ""
         self.status.data = data.status
 

@@ -45,7 +45,7 @@ def _filter_form() -> tuple[BankFilterForm, list]:
     form = BankFilterForm(request.args)
     categories, tags, lessons = logic.filter_choices_data()
     form.category.choices = filter_choices(
-        _("全部分类"), ((str(c.id), "\u3000" * c.depth + c.name) for c in categories)
+        _("全部分类"), ((str(c.id), "\u2003" * c.depth + c.name) for c in categories)
     )
     form.tag.choices = filter_choices(_("全部标签"), ((str(t.id), t.name) for t in tags))
     form.lesson.choices = filter_choices(_("全部课"), ((str(lid), title) for lid, title, _ref in lessons))
