@@ -126,3 +126,34 @@ def test_errors_are_announced_next_to_their_field(live_server, browser, make):
     described = password.get_attribute("aria-describedby")
     assert "用户名或密码不正确" in page.locator(f"#{described}").inner_text()
     context.close()
+
+
+def test_an_instructor_imports_a_spreadsheet(live_server, browser, make, tmp_path):
+    from trainer.bank import formats
+    from trainer.bank.schema import Option, QuestionData
+
+    make.user(username="teacher", role="instructor")
+    sheet = tmp_path / "题目.xlsx"
+    sheet.write_bytes(
+        formats.export(
+            [QuestionData("single", "讲话提出的第一个理念是什么？", "政务信息写作基础/三个理念", options=[Option("奋力争先", True), Option("推陈出新")])],
+            "xlsx",
+        )
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("teacher")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="题库").click()
+    page.get_by_role("link", name="导入题目").click()
+    page.get_by_label("题目文件").set_input_files(str(sheet))
+    page.get_by_role("button", name="上传并预览").click()
+    page.wait_for_url("**/bank/import/*")
+    assert "将新建：1" in page.locator(".summary-counts").inner_text()
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(f"{live_server}/bank/")
+    assert "导入完成：新建 1 道" in page.locator(".flashes").inner_text()
+    assert page.get_by_role("link", name="讲话提出的第一个理念是什么？").is_visible()
+    context.close()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..accounts.models import User
 from ..lessons.models import Lesson
 
 question_tags = Table(
@@ -96,6 +97,7 @@ class Question(db.Model):
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     lesson: Mapped[Lesson | None] = relationship()
+    author: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by=Tag.name)
 
     __mapper_args__ = {"version_id_col": revision}
