@@ -43,3 +43,8 @@ def render_inline(text: str | None) -> Markup:
     if not text:
         return Markup("")
     return Markup(sanitize(_renderer.renderInline(text)))
+
+
+def render_plain(text: str | None) -> str:
+    """Markdown reduced to its words, for one-line summaries in lists."""
+    return Markup(render_markdown(text)).striptags()
