@@ -338,3 +338,23 @@ def test_a_malformed_category_path_is_reported_with_its_line(app, login_as):
     _location, page = preview_of(client, upload(client, "q.yaml", content))
     assert re.search(r"第 2 行：“分类”路径中有空的层级", page)
     assert question_count(app) == 0
+
+
+def test_two_rows_cannot_update_the_same_question(app, login_as):
+    client, _ = login_as("instructor")
+    first = preview_of(client, upload(client, "a.yaml", formats.export([single(idnumber="Q-1")], "yaml")))[0]
+    client.post(first + "/confirm")
+    twice = [single(idnumber="Q-1"), single()]  # the second matches Q-1 by its stem
+    _location, page = preview_of(client, upload(client, "b.yaml", formats.export(twice, "yaml")))
+    assert "对应同一道已有的题目" in page and "确认导入" not in page
+
+
+def test_the_preview_query_count_does_not_grow_with_the_file(app, login_as, count_queries):
+    client, _ = login_as("instructor")
+    counts = []
+    for size in (3, 300):
+        location = preview_of(client, upload(client, f"{size}.yaml", formats.export([single(stem=f"第{n}题") for n in range(size)], "yaml")))[0]
+        with count_queries() as statements:
+            client.get(location)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

@@ -33,10 +33,3 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         return self.page < self.pages
 
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.page * self.per_page, self.total)

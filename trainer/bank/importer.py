@@ -153,7 +153,16 @@ def _match_existing(plan: ImportPlan) -> None:
             if found is not None and (found[1] is None or not data.idnumber or found[1] == data.idnumber):
                 match = found[0]
         item.question_id = match
-    matched = [item.question_id for item in plan.items if item.question_id is not None]
+    first_line: dict[int, int] = {}
+    for item in plan.items:
+        if item.question_id is None:
+            continue
+        if item.question_id in first_line:
+            plan.problems.append(Problem(
+                _("与第 %(other)d 行对应同一道已有的题目（外部编号或题干相同）", other=first_line[item.question_id]),
+                item.line, "idnumber"))
+        first_line.setdefault(item.question_id, item.line)
+    matched = sorted(first_line)
     stored: dict[int, tuple[QuestionData, int]] = {}
     for batch in chunks(matched):
         questions = list(db.session.scalars(select(Question).where(Question.id.in_(batch)).options(selectinload(Question.tags))))

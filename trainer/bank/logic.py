@@ -447,6 +447,3 @@ def filter_choices_data() -> tuple[list[Category], list[Tag], list[tuple[int, st
     ]
     return categories, tags, lessons
 
-
-def category_counts() -> dict[int, int]:
-    return dict(db.session.execute(select(Question.category_id, func.count()).group_by(Question.category_id)).all())
