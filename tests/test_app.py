@@ -105,3 +105,11 @@ def test_no_external_resources_are_referenced(client, login_as):
     for page in (client.get("/login"), trainee.get("/learn/")):
         html = page.get_data(as_text=True)
         assert "http://" not in html and "https://" not in html and "//cdn" not in html
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

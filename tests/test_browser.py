@@ -66,7 +66,9 @@ def test_a_trainee_reads_a_lesson_on_a_phone_with_the_keyboard(live_server, brow
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
     requests_elsewhere = []
+    console_errors = []
     page.on("request", lambda r: requests_elsewhere.append(r.url) if not r.url.startswith(live_server) else None)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
 
     page.goto(f"{live_server}/")
     assert page.url.startswith(f"{live_server}/login")
@@ -94,6 +96,7 @@ def test_a_trainee_reads_a_lesson_on_a_phone_with_the_keyboard(live_server, brow
     page.goto(f"{live_server}/learn/")
     assert page.get_by_role("progressbar").first.get_attribute("aria-valuenow") == "1"
     assert requests_elsewhere == []  # nothing from a CDN or any other host
+    assert console_errors == []  # no script errors, nothing blocked by the content security policy
     context.close()
 
 
