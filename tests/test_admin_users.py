@@ -74,3 +74,16 @@ def test_the_user_list_filters(app, make, login_as):
     assert "beta" in page and "alpha" not in page
     page = admin.get("/admin/users?q=ALP").get_data(as_text=True)
     assert "alpha" in page and "beta" not in page
+
+
+def test_an_instructors_courses_are_the_ones_they_teach(app, make, login_as):
+    first, second = make.course("first"), make.course("second")
+    instructor = make.user(username="wang", role="instructor", courses=[first])
+    admin, _ = login_as("admin")
+    page = admin.get(f"/admin/users/{instructor}").get_data(as_text=True)
+    assert re.search(rf'<input checked id="courses-0" name="courses" type="checkbox" value="{first}">', page)
+    admin.post(f"/admin/users/{instructor}", data={"display_name": "王老师", "role": "instructor", "active": "y", "courses": [str(second)]})
+    with app.app_context():
+        from trainer.lessons.models import CourseInstructor
+
+        assert db.session.scalars(select(CourseInstructor.course_id).where(CourseInstructor.user_id == instructor)).all() == [second]

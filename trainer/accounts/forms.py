@@ -50,7 +50,7 @@ class UserCreateForm(_UserFields):
         description=_l("留空则自动生成，并在保存后显示一次"),
         validators=[Optional(), Length(max=128)],
     )
-    courses = MultiCheckboxField(_l("选修课程（学员）"), coerce=int)
+    courses = MultiCheckboxField(_l("课程（学员选修的，或教师负责的）"), coerce=int)
 
 
 class UserEditForm(_UserFields):
@@ -58,7 +58,7 @@ class UserEditForm(_UserFields):
     new_password = PasswordField(
         _l("重置密码"), description=_l("留空则不修改"), validators=[Optional(), Length(max=128)]
     )
-    courses = MultiCheckboxField(_l("选修课程（学员）"), coerce=int)
+    courses = MultiCheckboxField(_l("课程（学员选修的，或教师负责的）"), coerce=int)
 
 
 class UserFilterForm(FlaskForm):

@@ -148,7 +148,9 @@ def edit_user(user_id: int):
     form.courses.choices = _course_choices()
     if request.method == "GET":
         form.cohort.data = user.cohort.name if user.cohort else ""
-        form.courses.data = lessons.enrolled_course_ids(user)
+        form.courses.data = (
+            lessons.taught_course_ids(user) if user.role == Role.INSTRUCTOR else lessons.enrolled_course_ids(user)
+        )
     if form.validate_on_submit():
         try:
             logic.update_user(
@@ -166,6 +168,8 @@ def edit_user(user_id: int):
         else:
             if user.role == Role.TRAINEE:
                 lessons.set_enrollments(user, form.courses.data or [])
+            elif user.role == Role.INSTRUCTOR:
+                lessons.set_taught_courses(user, form.courses.data or [])
             db.session.commit()
             flash(_("已保存 %(name)s 的账号信息。", name=user.display_name), "success")
             return redirect(url_for("accounts.users"))

@@ -59,6 +59,19 @@ def assign_instructor(user: User, course_ids: list[int]) -> None:
         )
 
 
+def taught_course_ids(user: User) -> list[int]:
+    return list(db.session.scalars(select(CourseInstructor.course_id).where(CourseInstructor.user_id == user.id)))
+
+
+def set_taught_courses(user: User, course_ids: list[int]) -> None:
+    db.session.execute(
+        delete(CourseInstructor).where(
+            CourseInstructor.user_id == user.id, CourseInstructor.course_id.not_in(course_ids or [-1])
+        )
+    )
+    assign_instructor(user, course_ids)
+
+
 def is_enrolled(user: User, course_id: int) -> bool:
     return (
         db.session.scalar(
