@@ -26,3 +26,15 @@ def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
 def filter_choices(all_label: Any, pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     """A filter's options: "all" (the empty value) first."""
     return [SelectChoice("", all_label), *choices(pairs)]
+
+
+MAX_ID = 2**31 - 1
+
+
+def id_or_none(value: object) -> int | None:
+    """A database id from a query string or form: a positive integer in range, or None."""
+    text = str(value or "")
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -9,11 +9,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from .accounts.access import safe_next
 from .errors import AccessDenied, NotFound
 from .extensions import LANGUAGES, db
+from .forms import MAX_ID
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -86,7 +88,18 @@ SECURITY_HEADERS = {
 }
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: ids beyond the database's integer range are simply
+    not found, instead of overflowing in the driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds a rule that uses the converter.
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(bp)
 
     @app.after_request

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import choices, filter_choices, show_error
+from ..forms import choices, filter_choices, id_or_none, show_error
 from ..lessons import logic as lessons
 from ..pagination import Page, page_arg
 from . import logic
@@ -95,7 +95,7 @@ def users():
     filters = logic.UserFilter(
         role=form.role.data or "",
         unit=form.unit.data or "",
-        cohort_id=int(form.cohort.data) if (form.cohort.data or "").isdigit() else None,
+        cohort_id=id_or_none(form.cohort.data),
         q=form.q.data or "",
         active=form.active.data or "",
     )

@@ -34,6 +34,14 @@ def status_choices():
     return choices((s, status_label(s)) for s in STATUSES)
 
 
+def _weight(value: str | None) -> float | None:
+    """The hidden GIFT weight an option carries through the form (None if absent or garbled)."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
 class OptionForm(Form):
     text = StringField(_l("选项内容"), validators=[Optional(), Length(max=2000)])
     correct = BooleanField(_l("正确"))
@@ -92,7 +100,7 @@ class QuestionForm(FlaskForm):
             Option(
                 text=(entry.form.text.data or "").strip(),
                 correct=bool(entry.form.correct.data),
-                weight=float(entry.form.weight.data) if entry.form.weight.data not in (None, "") else None,
+                weight=_weight(entry.form.weight.data),
                 feedback=entry.form.feedback.data or "",
             )
             for entry in self.options
@@ -180,7 +188,7 @@ class BankFilterForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    ids = SelectMultipleField(_l("选中的题目"), coerce=int, validate_choice=False)
+    ids = SelectMultipleField(_l("选中的题目"), coerce=str, validate_choice=False)
     action = SelectField(
         _l("批量操作"),
         choices=lambda: choices([("move", _l("移动到分类")), ("retire", _l("停用")), ("ready", _l("设为可用")), ("draft", _l("设为草稿"))]),

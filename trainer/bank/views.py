@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..accounts.access import staff_required
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import filter_choices, show_error
+from ..forms import filter_choices, id_or_none, show_error
 from ..pagination import Page, page_arg
 from . import formats, importer, logic
 from .forms import BankFilterForm, BulkForm, ExportForm, ImportForm, QuestionForm
@@ -25,17 +25,13 @@ EXPORT_TYPES = {
 }
 
 
-def _int_arg(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _filters_from(form: BankFilterForm) -> logic.BankFilter:
     return logic.BankFilter(
-        category_id=_int_arg(form.category.data),
+        category_id=id_or_none(form.category.data),
         qtype=form.qtype.data or "",
-        tag_id=_int_arg(form.tag.data),
-        lesson_id=_int_arg(form.lesson.data),
-        difficulty=_int_arg(form.difficulty.data),
+        tag_id=id_or_none(form.tag.data),
+        lesson_id=id_or_none(form.lesson.data),
+        difficulty=id_or_none(form.difficulty.data),
         status=form.status.data or "",
         q=form.q.data or "",
     )
@@ -75,13 +71,14 @@ def browse():
 def bulk():
     form = BulkForm()
     if form.validate_on_submit():
+        ids = [i for i in (id_or_none(value) for value in form.ids.data) if i is not None]
         try:
             if form.action.data == "move":
-                count = logic.bulk_move(form.ids.data, form.category.data or "")
+                count = logic.bulk_move(ids, form.category.data or "")
                 message = _("已将 %(n)d 道题移动到“%(path)s”。", n=count, path=form.category.data.strip())
             else:
                 status = {"retire": "retired", "ready": "ready", "draft": "draft"}[form.action.data]
-                count = logic.bulk_set_status(form.ids.data, status)
+                count = logic.bulk_set_status(ids, status)
                 message = _("已更新 %(n)d 道题的状态。", n=count)
         except DomainError as error:
             flash(error.message, "error")
@@ -109,7 +106,7 @@ def _save(form: QuestionForm, question=None):
             question = logic.create_question(data, current_user)
             message = _("已新建题目。")
         else:
-            revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
+            revision = id_or_none(form.revision.data)
             changed = logic.update_question(question, data, based_on_revision=revision)
             message = _("已保存修改。") if changed else _("没有修改任何内容。")
     except logic.QuestionInvalid as error:

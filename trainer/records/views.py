@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.access import staff_required
-from ..forms import filter_choices
+from ..forms import filter_choices, id_or_none
 from ..pagination import Page, page_arg
 from . import logic
 from .forms import ProgressFilterForm
@@ -13,10 +13,6 @@ from .forms import ProgressFilterForm
 bp = Blueprint("records", __name__, url_prefix="/records")
 
 PER_PAGE = 50
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @bp.route("/progress")
@@ -29,8 +25,8 @@ def progress():
     form.cohort.choices = filter_choices(_("全部期次"), ((str(c.id), c.name) for c in cohorts))
     filters = logic.ProgressFilter(
         unit=form.unit.data or "",
-        cohort_id=_int_or_none(form.cohort.data),
-        course_id=_int_or_none(form.course.data),
+        cohort_id=id_or_none(form.cohort.data),
+        course_id=id_or_none(form.course.data),
         q=form.q.data or "",
     )
     page_number = page_arg()
