@@ -84,3 +84,18 @@ def test_odd_login_forms(client):
     for data in ({"username": "x" * 1000, "password": "y"}, {"username": "\x00", "password": "\x00"}, {"remember": "maybe"}):
         assert client.post("/login", data=data).status_code in (400, 401)
     assert client.post("/language", data={"lang": "en", "next": "http://evil.example"}).headers["Location"] == "/"
+
+
+def test_nul_characters_are_refused_before_the_database(instructor):
+    assert instructor.get("/bank/?q=a%00b").status_code == 400
+    assert instructor.post("/bank/questions/new", data={"qtype": "single", "stem": "a\x00b"}).status_code == 400
+
+
+def test_nul_characters_in_an_imported_file_are_reported(app, instructor):
+    import io
+    import re
+
+    content = 'questions:\n  - type: truefalse\n    stem: "对\\0吗？"\n    answer: true\n'.encode()
+    response = instructor.post("/bank/import", data={"file": (io.BytesIO(content), "q.yaml")}, content_type="multipart/form-data")
+    page = instructor.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"第 2 行：“题干”中含有空字符", page)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -101,6 +101,13 @@ def init_app(app: Flask) -> None:
     # Before any blueprint adds a rule that uses the converter.
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(bp)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No text column accepts a NUL character (PostgreSQL refuses it outright), and
+        # no honest form sends one.
+        if "\x00" in request.path or any("\x00" in value for value in request.values.values()):
+            abort(400)
 
     @app.after_request
     def security_headers(response):

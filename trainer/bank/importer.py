@@ -280,7 +280,7 @@ def store_upload(user: User, filename: str, raw: bytes, default_category: str = 
     db.session.execute(delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_LIFETIME))
     batch = ImportBatch(
         user_id=user.id,
-        filename=Path(filename or "upload").name[:255],
+        filename="".join(c for c in Path(filename or "upload").name if c.isprintable())[:255] or "upload",
         content=raw,
         default_category=normalize_category(default_category) or "",
     )

@@ -365,6 +365,22 @@ def split_tags(text: str) -> list[str]:
     return normalize_tags(TAG_SEPARATORS.split(text or ""))
 
 
+def _texts_by_field(data: QuestionData) -> list[tuple[str, list[str]]]:
+    return [
+        ("stem", [data.stem]),
+        ("category", [data.category]),
+        ("idnumber", [data.idnumber or ""]),
+        ("options", [t for o in data.options for t in (o.text, o.feedback)]),
+        ("answer", [data.feedback_true, data.feedback_false]),
+        ("blanks", [v for variants in data.blanks for v in variants]),
+        ("reference_answer", [data.reference_answer]),
+        ("scoring_points", data.scoring_points),
+        ("explanation", [data.explanation]),
+        ("tags", data.tags),
+        ("lesson", [data.lesson or ""]),
+    ]
+
+
 def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
     """The rules every question obeys, whichever way it came in."""
     problems: list[Problem] = []
@@ -375,6 +391,9 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
     if data.type not in QUESTION_TYPES:
         add("type", _("“题型”应为 %(types)s 之一", types="、".join(type_label(t) for t in QUESTION_TYPES)))
         return problems
+    for name, texts in _texts_by_field(data):
+        if any("\x00" in text for text in texts):
+            add(name, _("“%(field)s”中含有空字符（NUL），请删除后再试", field=field_label(name)))
     stem = data.stem.strip()
     if not stem:
         add("stem", _("“题干”不能为空"))

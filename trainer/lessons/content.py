@@ -157,6 +157,9 @@ def read_lesson(path: Path, root: Path, problems: list[ContentProblem]) -> Lesso
     except UnicodeDecodeError:
         problems.append(ContentProblem(where, _("文件不是 UTF-8 编码")))
         return None
+    if "\x00" in text:
+        problems.append(ContentProblem(where, _("文件中含有空字符（NUL），不是文本文件")))
+        return None
     before = len(problems)
     split = _split_front_matter(text, where, problems)
     if split is None:
