@@ -98,3 +98,21 @@ def test_the_command_lists_its_subcommands(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "trainer", "--help"], capture_output=True, text=True, env=env)
     for command in ("init", "create-user", "load-content", "run", "db", "shell"):
         assert command in help_text.stdout, help_text.stdout + help_text.stderr
+
+
+def test_run_warns_about_a_database_that_needs_upgrading(tmp_path, monkeypatch):
+    from flask_migrate import downgrade, upgrade
+
+    fake_run = click.Command("run", callback=lambda **kwargs: None, params=[])
+    monkeypatch.setattr(cli, "flask_run_command", fake_run)
+    app = make_app(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory)
+        assert cli.database_is_current()
+        downgrade(directory=directory, revision="0001")
+        assert not cli.database_is_current()
+    result = app.test_cli_runner().invoke(cli.run_command)
+    assert "trainer db upgrade" in result.output
+    with app.app_context():
+        db.engine.dispose()

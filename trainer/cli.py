@@ -26,6 +26,17 @@ def database_is_initialized() -> bool:
     return inspect(db.engine).has_table("alembic_version")
 
 
+def database_is_current() -> bool:
+    """Whether the database has every migration this code expects."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
 def migrate_database() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
 
@@ -181,6 +192,9 @@ def run_command(ctx: click.Context, **kwargs) -> None:
             click.echo("数据库尚未初始化，正在初始化……")
             initialize(demo=False)
             click.echo("提示：运行 trainer init --demo 可创建演示账号，或用 trainer create-user 创建管理员。")
+        elif not database_is_current():
+            # Upgrading is an operator's decision (other hosts may still run old code).
+            click.echo("警告：数据库结构不是最新版本，请先运行 trainer db upgrade（或 trainer init）。", err=True)
     ctx.invoke(flask_run_command, **kwargs)
 
 
