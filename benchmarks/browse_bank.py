@@ -58,7 +58,7 @@ def measure(app) -> dict[str, float]:
     results = {}
     for name, url in pages(app).items():
         assert client.get(url).status_code == 200, url  # warm up
-        results[name] = median_seconds(lambda: client.get(url), REPEAT)
+        results[name] = median_seconds(lambda url=url: client.get(url), REPEAT)
     return results
 
 

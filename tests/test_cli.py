@@ -64,7 +64,8 @@ def test_create_user_has_no_password_option():
 
 
 def test_create_user_enrolls_trainees_in_every_course_by_default(app, runner, make):
-    first, second = make.course("first"), make.course("second")
+    make.course("first")
+    make.course("second")
     result = runner.invoke(args=["create-user", "--username", "zhao", "--role", "trainee", "--cohort", "一期"], input="a-good-password\n")
     assert result.exit_code == 0
     only = runner.invoke(args=["create-user", "--username", "qian", "--role", "trainee", "--course", "second"], input="a-good-password\n")

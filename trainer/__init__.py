@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
-from .extensions import PROJECT_ROOT, db
+from .extensions import PROJECT_ROOT
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
