@@ -358,3 +358,22 @@ def test_the_preview_query_count_does_not_grow_with_the_file(app, login_as, coun
             client.get(location)
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_an_edit_saved_between_preview_and_import_fails_the_import(app):
+    """The import never overwrites, unseen, a change made after its plan was drawn up."""
+    from trainer.bank import logic
+
+    with app.app_context():
+        question_id = logic.create_question(single(idnumber="Q-1"), None).id
+        db.session.commit()
+        parsed = formats.parse("q.yaml", formats.export([single(idnumber="Q-1", stem="文件中的新题干")], "yaml"))
+        plan = importer.plan_import(parsed)
+        assert [item.action for item in plan.items] == ["update"]
+        db.session.execute(
+            Question.__table__.update().where(Question.id == question_id).values(revision=Question.revision + 1)
+        )
+        with pytest.raises(importer.DomainError, match="被他人修改"):
+            importer.apply_plan(plan, author=None)
+        db.session.rollback()
+        assert db.session.get(Question, question_id).stem == single().stem

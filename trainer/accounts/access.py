@@ -43,6 +43,6 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def safe_next(default_endpoint: str = "web.index") -> str:
-    target = request.values.get("next")
+def safe_next(default_endpoint: str = "web.index", field: str = "next") -> str:
+    target = request.values.get(field)
     return target if is_safe_next(target) else url_for(default_endpoint)

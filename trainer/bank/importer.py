@@ -24,6 +24,7 @@ from ..extensions import db
 from . import formats
 from .formats import FormatError, ParseResult
 from .logic import (
+    check_references,
     chunks,
     column_values,
     datas_of,
@@ -105,10 +106,8 @@ def plan_import(parsed: ParseResult, default_category: str | None = None, source
         if not data.lesson and default_lesson:
             data.lesson = default_lesson
         line = parsed_question.line
-        problems = validate(data, line)
+        problems = validate(data, line) + check_references(data, lessons, line)
         data = data.canonical()
-        if data.lesson and data.lesson not in lessons:
-            problems.append(Problem(_("“章节”指向的课“%(lesson)s”不存在", lesson=data.lesson), line, "lesson"))
         if data.idnumber:
             if data.idnumber in seen_ids:
                 problems.append(Problem(_("外部编号“%(id)s”与第 %(other)d 行重复", id=data.idnumber, other=seen_ids[data.idnumber]), line, "idnumber"))
@@ -185,18 +184,18 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
     summary = ImportSummary(unchanged=plan.count("unchanged"))
     now = utcnow()
 
+    def row(item: PlannedItem) -> dict:
+        return {
+            **column_values(item.data),
+            "category_id": category_ids[item.data.category],
+            "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
+            "updated_at": now,
+        }
+
     creates = [item for item in plan.items if item.action == "create"]
     for batch in chunks(creates):
         rows = [
-            {
-                **column_values(item.data),
-                "category_id": category_ids[item.data.category],
-                "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
-                "author_id": author.id if author else None,
-                "revision": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
+            {**row(item), "author_id": author.id if author else None, "revision": 1, "created_at": now}
             for item in batch
         ]
         ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
@@ -207,9 +206,9 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
 
     updates = [item for item in plan.items if item.action == "update"]
     table = Question.__table__
-    columns = [*column_values(updates[0].data), "category_id", "lesson_id", "revision", "updated_at"] if updates else []
     # One executemany per batch; the revision check keeps an edit saved meanwhile
     # from being overwritten unseen (the whole import then fails and rolls back).
+    columns = [*row(updates[0]), "revision"] if updates else []
     statement = (
         update(table)
         .where(table.c.id == bindparam("match_id"), table.c.revision == bindparam("match_revision"))
@@ -219,15 +218,7 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
         result = db.session.execute(
             statement,
             [
-                {
-                    **column_values(item.data),
-                    "category_id": category_ids[item.data.category],
-                    "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
-                    "revision": item.revision + 1,
-                    "updated_at": now,
-                    "match_id": item.question_id,
-                    "match_revision": item.revision,
-                }
+                {**row(item), "revision": item.revision + 1, "match_id": item.question_id, "match_revision": item.revision}
                 for item in batch
             ],
         )

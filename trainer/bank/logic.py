@@ -182,15 +182,15 @@ def set_tags(question_ids_and_tags: Sequence[tuple[int, list[str]]], replace: bo
 # ---------------------------------------------------------------- saving
 
 
-def check_references(data: QuestionData, lessons: dict[str, int] | None = None) -> list[Problem]:
-    """Problems only the database can see: an unknown lesson, a taken idnumber is checked by the caller."""
+def check_references(data: QuestionData, lessons: dict[str, int] | None = None, line: int | None = None) -> list[Problem]:
+    """Problems only the database can see (an unknown lesson), and a missing category."""
     problems: list[Problem] = []
     if data.lesson:
         lessons = lessons if lessons is not None else lesson_ids_by_ref()
         if data.lesson not in lessons:
-            problems.append(Problem(_("“章节”指向的课“%(lesson)s”不存在", lesson=data.lesson), field="lesson"))
+            problems.append(Problem(_("“章节”指向的课“%(lesson)s”不存在", lesson=data.lesson), line, "lesson"))
     if not data.category.strip():
-        problems.append(Problem(_("请填写“分类”"), field="category"))
+        problems.append(Problem(_("请填写“分类”"), line, "category"))
     return problems
 
 
@@ -432,11 +432,9 @@ def _bulk_update(question_ids: Sequence[int], **values: Any) -> int:
     return changed
 
 
-def filter_choices_data() -> tuple[list[Category], list[Tag], list[tuple[int, str, str]]]:
-    """Categories (tree order), tags and lessons for the browser's filters: three queries."""
-    categories = list(db.session.scalars(select(Category).order_by(Category.path)))
-    tags = list(db.session.scalars(select(Tag).order_by(Tag.name)))
-    lessons = [
+def lesson_choices() -> list[tuple[int, str, str]]:
+    """(id, "course · lesson" title, "course/lesson" reference) of every shown lesson."""
+    return [
         (lesson_id, f"{course_title} · {title}", f"{course_slug}/{slug}")
         for lesson_id, course_title, title, course_slug, slug in db.session.execute(
             select(Lesson.id, Course.title, Lesson.title, Course.slug, Lesson.slug)
@@ -445,5 +443,10 @@ def filter_choices_data() -> tuple[list[Category], list[Tag], list[tuple[int, st
             .order_by(Course.position, Course.id, Lesson.position)
         )
     ]
-    return categories, tags, lessons
 
+
+def filter_choices_data() -> tuple[list[Category], list[Tag], list[tuple[int, str, str]]]:
+    """Categories (tree order), tags and lessons for the browser's filters: three queries."""
+    categories = list(db.session.scalars(select(Category).order_by(Category.path)))
+    tags = list(db.session.scalars(select(Tag).order_by(Tag.name)))
+    return categories, tags, lesson_choices()

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.access import staff_required
+from ..accounts.access import safe_next, staff_required
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import filter_choices, id_or_none, show_error
@@ -87,13 +87,14 @@ def bulk():
             flash(message, "success")
     else:
         flash(_("批量操作的内容不完整，请重新选择。"), "error")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/bank/") else url_for(".browse"))
+    return redirect(safe_next(".browse", field="back"))
 
 
 def _question_form(data: QuestionData | None = None) -> QuestionForm:
     form = QuestionForm()
-    _categories, _tags, lessons = logic.filter_choices_data()
-    form.lesson.choices = filter_choices(_("（不属于某一课）"), ((ref, title) for _lid, title, ref in lessons))
+    form.lesson.choices = filter_choices(
+        _("（不属于某一课）"), ((ref, title) for _lid, title, ref in logic.lesson_choices())
+    )
     if data is not None and request.method == "GET":
         form.fill_from(data)
     return form

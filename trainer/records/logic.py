@@ -75,10 +75,14 @@ def _enrollment_scope(course_ids: list[int], filters: ProgressFilter):
 
 
 def progress_table(
-    staff: User, filters: ProgressFilter, page: int = 1, per_page: int = 50
+    courses: list[Course], filters: ProgressFilter, page: int = 1, per_page: int = 50
 ) -> tuple[list[ProgressRow], int]:
-    """One page of (trainee, course) rows with lesson progress, and the row count."""
-    course_ids = [c.id for c in visible_courses(staff)]
+    """One page of (trainee, course) rows with lesson progress, and the row count.
+
+    `courses` are the ones the staff member may see: `visible_courses(staff)`, which
+    the page has already loaded for its filters.
+    """
+    course_ids = [c.id for c in courses]
     scope = _enrollment_scope(course_ids, filters)
     total = db.session.scalar(
         select(func.count()).select_from(Enrollment).join(User, User.id == Enrollment.user_id).where(scope)

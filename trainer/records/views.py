@@ -30,7 +30,7 @@ def progress():
         q=form.q.data or "",
     )
     page_number = page_arg()
-    rows, total = logic.progress_table(current_user, filters, page_number, PER_PAGE)
+    rows, total = logic.progress_table(courses, filters, page_number, PER_PAGE)
     return render_template(
         "records/progress.html",
         form=form,

@@ -313,8 +313,10 @@ class _QuestionReader:
         return QuestionData(type="truefalse", stem="", answer=answer, feedback_true=_final(shown_if_true),
                             feedback_false=_final(shown_if_false), explanation=general)
 
-    def _short_answer(self, answer: _Text, general: str) -> QuestionData | None:
-        variants = []
+    def _accepted(self, answer: _Text) -> list[_Text] | None:
+        """The `=` answers of a short-answer or numerical block, weights removed;
+        None (reported) when one gives only partial credit."""
+        pieces = []
         for marker, piece in answer.split_at("="):
             piece = piece.strip()
             if not marker and not piece.text:
@@ -322,6 +324,15 @@ class _QuestionReader:
             piece = self._full_credit(piece)
             if piece is None:
                 return None
+            pieces.append(piece)
+        return pieces
+
+    def _short_answer(self, answer: _Text, general: str) -> QuestionData | None:
+        pieces = self._accepted(answer)
+        if pieces is None:
+            return None
+        variants = []
+        for piece in pieces:
             # A blank keeps no feedback per accepted answer, so any is dropped.
             variant = _final(piece.partition("#")[0])
             if not variant:
@@ -335,14 +346,11 @@ class _QuestionReader:
         cut = answer.find("~")
         if cut != -1:
             answer = answer[:cut]
+        pieces = self._accepted(answer)
+        if pieces is None:
+            return None
         variants = []
-        for marker, piece in answer.split_at("="):
-            piece = piece.strip()
-            if not marker and not piece.text:
-                continue
-            piece = self._full_credit(piece)
-            if piece is None:
-                return None
+        for piece in pieces:
             value = piece.partition("#")[0].text.strip()
             if ".." in value:
                 self.problem(_("不支持带范围的数值题（如 {#1..5}），只能导入精确的数值，如 {#2020}。"))
