@@ -48,13 +48,13 @@ def pages(app) -> dict[str, str]:
 
 def measure(app) -> dict[str, float]:
     client = app.test_client()
-    with client.session_transaction() as session:  # log in without the CSRF dance
-        with app.app_context():
-            from trainer.accounts.models import User
+    # Log in without the CSRF dance.
+    with client.session_transaction() as session, app.app_context():
+        from trainer.accounts.models import User
 
-            user = db.session.scalars(select(User).where(User.username == "bench")).one()
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+        user = db.session.scalars(select(User).where(User.username == "bench")).one()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
     results = {}
     for name, url in pages(app).items():
         assert client.get(url).status_code == 200, url  # warm up
@@ -75,7 +75,7 @@ def main() -> None:
         [name, f"{1000 * figures[1_000][name]:.1f} ms", f"{1000 * figures[large][name]:.1f} ms", f"x{figures[large][name] / figures[1_000][name]:.1f}"]
         for name in figures[large]
     ]
-    print(table(["page (median of %d)" % REPEAT, "1,000 questions", f"{large:,} questions", "ratio"], rows))
+    print(table([f"page (median of {REPEAT})", "1,000 questions", f"{large:,} questions", "ratio"], rows))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def scenario(server_url: str, count: int, fmt: str, twice: bool, queue) -> None:
             for _ in range(2 if twice else 1):
                 start = time.perf_counter()
                 batch = importer.store_upload(user, f"questions.{fmt}", content)
-                _batch, plan, summary = importer.confirm_batch(user, batch.id)
+                _batch, _plan, summary = importer.confirm_batch(user, batch.id)
                 db.session.commit()
                 rounds.append((time.perf_counter() - start, summary))
             peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline) / 1024

@@ -82,9 +82,9 @@ def test_views_and_forms_have_no_untranslated_chinese():
             for arg in node.args
         }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value):
-                if id(node) not in wrapped:
-                    offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {node.value[:30]}")
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
+                    and id(node) not in wrapped):
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {node.value[:30]}")
     assert offenders == []
 
 

@@ -129,7 +129,7 @@ class TestUploadFlow:
         client, _ = login_as("instructor")
         _location, page = preview_of(client, upload(client, "aiken.txt", AIKEN.encode("utf-8")))
         problems = re.findall(r"<li>(第 \d+ 行：[^<]+)</li>", page)
-        assert any(p.startswith("第 7 行") or p.startswith("第 8 行") for p in problems), problems
+        assert any(p.startswith(("第 7 行", "第 8 行")) for p in problems), problems
         assert any("ANSWER" in p for p in problems), problems
         assert question_count(app) == 0
 

@@ -21,7 +21,7 @@ def _progress(app, user_id):
 def test_dashboard_shows_progress_and_the_next_lesson(app, make, login_as):
     course_id = make.course("basics", lessons_count=4, title="政务信息写作基础")
     client, user_id = login_as("trainee", courses=[course_id])
-    first, second, *_ = make.lesson_ids(course_id)
+    first, _second, *_ = make.lesson_ids(course_id)
     make.progress(user_id, first)
     page = client.get("/learn/").get_data(as_text=True)
     assert "政务信息写作基础" in page
@@ -60,7 +60,7 @@ def test_opening_a_lesson_records_that_it_was_started(app, make, login_as):
 def test_marking_a_lesson_completed(app, make, login_as):
     course_id = make.course("basics", lessons_count=2)
     client, user_id = login_as("trainee", courses=[course_id])
-    first, second = make.lesson_ids(course_id)
+    first, _second = make.lesson_ids(course_id)
     response = client.post("/learn/basics/lesson-1/complete")
     assert response.status_code == 302 and response.headers["Location"] == "/learn/basics/lesson-2"
     done_at = _progress(app, user_id)[first].completed_at

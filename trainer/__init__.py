@@ -43,9 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import extensions, templating, web
     from .accounts import init_app as init_accounts
     from .bank import init_app as init_bank
+    from .cli import init_app as init_cli
     from .lessons import init_app as init_lessons
     from .records import init_app as init_records
-    from .cli import init_app as init_cli
 
     extensions.init_app(app)
     templating.init_app(app)

@@ -9,8 +9,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import Forbidden, HTTPException
-from werkzeug.routing import IntegerConverter
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import IntegerConverter
 
 from .accounts.access import safe_next
 from .errors import AccessDenied, NotFound

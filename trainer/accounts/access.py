@@ -1,8 +1,9 @@
 """Who may do what: role decorators for views and a safe `next` redirect."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, request, url_for

@@ -21,7 +21,18 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import choices, filter_choices
 from .formats.base import join_blanks, split_blanks
-from .schema import MAX_OPTIONS, QUESTION_TYPES, SCORING_SCHEMES, STATUSES, Option, QuestionData, scoring_label, split_tags, status_label, type_label
+from .schema import (
+    MAX_OPTIONS,
+    QUESTION_TYPES,
+    SCORING_SCHEMES,
+    STATUSES,
+    Option,
+    QuestionData,
+    scoring_label,
+    split_tags,
+    status_label,
+    type_label,
+)
 
 OPTION_LETTERS = "ABCDEFGH"
 

@@ -17,9 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..accounts.models import User
 from ..lessons.models import Lesson
 
 question_tags = Table(

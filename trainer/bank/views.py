@@ -222,7 +222,7 @@ def import_preview(batch_id: int):
 @staff_required
 def import_confirm(batch_id: int):
     try:
-        batch, plan, summary = importer.confirm_batch(current_user, batch_id)
+        _batch, plan, summary = importer.confirm_batch(current_user, batch_id)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

@@ -45,7 +45,7 @@ class _Text:
     characters skip it, while slices of `text` are already the final text.
     """
 
-    __slots__ = ("text", "escaped")
+    __slots__ = ("escaped", "text")
 
     def __init__(self, text: str, escaped: str) -> None:
         self.text = text
