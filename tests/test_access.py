@@ -1,6 +1,9 @@
 """Who may reach what: every protected page for every role, and object checks."""
 import pytest
 
+from trainer.accounts.models import User
+from trainer.extensions import db
+
 from .conftest import AuthActions
 
 # (method, url, anonymous, trainee, instructor, admin): the expected status codes.
@@ -15,6 +18,10 @@ MATRIX = [
     ("GET", "/admin/users", 302, 403, 403, 200),
     ("GET", "/admin/users/new", 302, 403, 403, 200),
     ("GET", "/admin/users/{trainee}", 302, 403, 403, 200),
+    ("GET", "/admin/cohorts", 302, 403, 403, 200),
+    ("GET", "/admin/cohorts/{cohort}", 302, 403, 403, 200),
+    ("POST", "/admin/cohorts/{cohort}/enroll", 302, 403, 403, 400),
+    ("POST", "/admin/cohorts/{cohort}/delete", 302, 403, 403, 400),
     ("GET", "/account/password", 302, 200, 200, 200),
 ]
 
@@ -22,10 +29,12 @@ MATRIX = [
 @pytest.fixture
 def world(app, make):
     course_id = make.course("basics", lessons_count=2)
-    trainee = make.user(username="trainee", courses=[course_id])
+    trainee = make.user(username="trainee", courses=[course_id], cohort="2026年第一期")
     make.user(username="instructor", role="instructor", courses=[course_id])
     make.user(username="admin", role="admin")
-    return {"trainee": trainee, "course": course_id}
+    with app.app_context():
+        cohort = db.session.get(User, trainee).cohort_id
+    return {"trainee": trainee, "course": course_id, "cohort": cohort}
 
 
 @pytest.mark.parametrize("method,url,expected", [(m, u, tuple(codes)) for m, u, *codes in MATRIX])

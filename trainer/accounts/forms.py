@@ -79,3 +79,15 @@ class UserFilterForm(FlaskForm):
     active = SelectField(
         _l("状态"), choices=filter_choices(_l("全部"), [("1", _l("可登录")), ("0", _l("已停用"))]), default=""
     )
+
+
+class CohortNameForm(FlaskForm):
+    name = StringField(_l("期次名称"), validators=[DataRequired(_l("请填写期次名称")), Length(max=100)])
+
+
+class CohortMergeForm(FlaskForm):
+    target = SelectField(_l("并入期次"), choices=[], coerce=str, validate_choice=False)
+
+
+class CohortEnrollForm(FlaskForm):
+    courses = MultiCheckboxField(_l("课程"), coerce=int)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from ..errors import DomainError
@@ -10,10 +11,19 @@ from ..extensions import db
 from ..forms import choices, filter_choices, id_or_none, show_error
 from ..lessons import logic as lessons
 from ..pagination import Page, page_arg
-from . import logic
+from . import cohorts, logic
 from .access import admin_required, safe_next
-from .forms import ChangePasswordForm, LoginForm, UserCreateForm, UserEditForm, UserFilterForm
-from .models import Role, User
+from .forms import (
+    ChangePasswordForm,
+    CohortEnrollForm,
+    CohortMergeForm,
+    CohortNameForm,
+    LoginForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
+from .models import Cohort, Role, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -174,3 +184,115 @@ def edit_user(user_id: int):
             flash(_("已保存 %(name)s 的账号信息。", name=user.display_name), "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/user_form.html", form=form, user=user), 400 if form.errors else 200
+
+
+@bp.route("/admin/cohorts", methods=["GET", "POST"])
+@admin_required
+def cohort_list():
+    form = CohortNameForm()
+    if form.validate_on_submit():
+        try:
+            cohort = cohorts.create(form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("已新建期次“%(name)s”。", name=cohort.name), "success")
+            return redirect(url_for("accounts.cohort_list"))
+    return render_template("accounts/cohorts.html", form=form, rows=cohorts.summaries()), 400 if form.errors else 200
+
+
+class _CohortForms:
+    """The four forms of a cohort's page, so a failed one is shown with its errors beside the others."""
+
+    def __init__(self, cohort: Cohort) -> None:
+        self.rename = CohortNameForm(prefix="rename", data={"name": cohort.name})
+        self.enroll = CohortEnrollForm(prefix="enroll")
+        self.enroll.courses.choices = _course_choices()
+        self.merge = CohortMergeForm(prefix="merge")
+        self.merge.target.choices = filter_choices(
+            _("请选择期次"), ((str(c.id), c.name) for c in logic.all_cohorts() if c.id != cohort.id)
+        )
+        self.remove = FlaskForm(prefix="remove")
+
+
+def _cohort_or_404(cohort_id: int) -> Cohort:
+    return db.session.get(Cohort, cohort_id) or abort(404)
+
+
+def _cohort_page(cohort: Cohort, forms: _CohortForms, status: int = 200):
+    return render_template(
+        "accounts/cohort.html", summary=cohorts.summary(cohort), forms=forms
+    ), status
+
+
+@bp.route("/admin/cohorts/<int:cohort_id>")
+@admin_required
+def cohort_detail(cohort_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    return _cohort_page(cohort, _CohortForms(cohort))
+
+
+def _cohort_action(cohort_id: int, form_name: str, action):
+    """Validate one of the page's forms, run `action(form)`, commit and go back to the page."""
+    cohort = _cohort_or_404(cohort_id)
+    forms = _CohortForms(cohort)
+    form = getattr(forms, form_name)
+    if form.validate_on_submit():
+        try:
+            message = action(cohort, form)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            if form_name in ("merge", "remove"):
+                return redirect(url_for("accounts.cohort_list"))
+            return redirect(url_for("accounts.cohort_detail", cohort_id=cohort.id))
+    # After a rollback the cohort's attributes are reloaded from the database.
+    return _cohort_page(cohort, forms, 400)
+
+
+@bp.route("/admin/cohorts/<int:cohort_id>/rename", methods=["POST"])
+@admin_required
+def cohort_rename(cohort_id: int):
+    def action(cohort, form):
+        cohorts.rename(cohort, form.name.data)
+        return _("期次已改名为“%(name)s”。", name=cohort.name)
+
+    return _cohort_action(cohort_id, "rename", action)
+
+
+@bp.route("/admin/cohorts/<int:cohort_id>/enroll", methods=["POST"])
+@admin_required
+def cohort_enroll(cohort_id: int):
+    def action(cohort, form):
+        added = cohorts.enroll_trainees(cohort, form.courses.data or [])
+        return _("已为“%(name)s”的学员新增 %(n)d 条选课记录；已选过的不重复添加。", name=cohort.name, n=added)
+
+    return _cohort_action(cohort_id, "enroll", action)
+
+
+@bp.route("/admin/cohorts/<int:cohort_id>/merge", methods=["POST"])
+@admin_required
+def cohort_merge(cohort_id: int):
+    def action(cohort, form):
+        name = cohort.name
+        target, moved = cohorts.merge(cohort, id_or_none(form.target.data))
+        return _("已把“%(source)s”的 %(n)d 名成员并入“%(target)s”，原期次已删除。",
+                 source=name, n=moved, target=target.name)
+
+    return _cohort_action(cohort_id, "merge", action)
+
+
+@bp.route("/admin/cohorts/<int:cohort_id>/delete", methods=["POST"])
+@admin_required
+def cohort_delete(cohort_id: int):
+    def action(cohort, form):
+        name = cohort.name
+        cohorts.remove(cohort)
+        return _("已删除期次“%(name)s”。", name=name)
+
+    return _cohort_action(cohort_id, "remove", action)

@@ -1,4 +1,4 @@
-// Small progressive enhancements for the question bank; every page works without them.
+// Small progressive enhancements for forms on every page; every page works without them.
 (function () {
   "use strict";
 
