@@ -207,3 +207,17 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def bank(app):
+    """Create questions directly through the bank's logic; returns their ids."""
+    from trainer.bank import logic
+
+    def create(*datas) -> list[int]:
+        with app.app_context():
+            ids = [logic.create_question(d, None).id for d in datas]
+            db.session.commit()
+            return ids
+
+    return create

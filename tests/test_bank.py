@@ -27,6 +27,11 @@ BANK_URLS = [
     ("GET", "/bank/export?format=yaml"),
     ("GET", "/bank/export?format=xlsx"),
     ("GET", "/bank/export?format=gift"),
+    ("GET", "/bank/categories"),
+    ("GET", "/bank/categories/{c}"),
+    ("POST", "/bank/categories/{c}"),
+    ("POST", "/bank/categories/{c}/delete"),
+    ("POST", "/bank/categories/prune"),
 ]
 
 
@@ -39,19 +44,6 @@ def single(stem="讲话提出的第一个理念是什么？", category="政务�
         explanation="讲话原文：“一是树立奋力争先的理念。”",
         **extra,
     )
-
-
-@pytest.fixture
-def bank(app):
-    """Create questions directly through the logic; returns their ids."""
-
-    def create(*datas: QuestionData) -> list[int]:
-        with app.app_context():
-            ids = [logic.create_question(d, None).id for d in datas]
-            db.session.commit()
-            return ids
-
-    return create
 
 
 def form_data(data: QuestionData, **overrides) -> dict:
@@ -86,7 +78,9 @@ def test_trainees_cannot_reach_the_bank(app, bank, login_as, method, url):
     (question_id,) = bank(single())
     trainee, _ = login_as("trainee")
     instructor, _ = login_as("instructor")
-    target = url.format(q=question_id)
+    with app.app_context():
+        category_id = db.session.get(Question, question_id).category_id
+    target = url.format(q=question_id, c=category_id)
     assert trainee.open(target, method=method).status_code == 403
     assert app.test_client().open(target, method=method).status_code in (302, 400)
     assert instructor.open(target, method=method).status_code in (200, 302, 400)

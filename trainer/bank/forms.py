@@ -225,3 +225,11 @@ class ExportForm(FlaskForm):
         choices=lambda: choices([("yaml", _l("YAML（完整，可无损导回）")), ("xlsx", _l("Excel（.xlsx）")), ("gift", _l("GIFT（Moodle）"))]),
         default="yaml",
     )
+
+
+class CategoryMoveForm(FlaskForm):
+    path = StringField(
+        _l("新的完整路径"),
+        description=_l("用“/”分隔各层，例如“政务信息写作基础/三个理念”；改最后一层是改名，改前面的层是移动，下级分类随之移动。"),
+        validators=[DataRequired(_l("请填写分类路径")), Length(max=900)],
+    )

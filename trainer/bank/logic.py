@@ -18,6 +18,7 @@ from ..database import insert_ignoring_conflicts, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..lessons.models import Course, Lesson
+from .categories import checked_path
 from .models import Category, Question, QuestionVersion, Tag, question_tags
 from .schema import (
     QUESTION_TYPES,
@@ -26,7 +27,6 @@ from .schema import (
     QuestionData,
     from_mapping,
     normalize_answer,
-    normalize_category,
     validate,
 )
 
@@ -404,9 +404,9 @@ def questions_for_export(filters: BankFilter) -> list[QuestionData]:
 
 
 def bulk_move(question_ids: Sequence[int], category_path: str) -> int:
-    path = normalize_category(category_path)
-    if not path:
+    if not (category_path or "").strip():
         raise DomainError(_("请填写要移动到的分类，例如“政务信息写作基础/三个理念”"), "category")
+    path = checked_path(category_path)
     category_id = ensure_categories([path])[path]
     return _bulk_update(question_ids, category_id=category_id)
 

@@ -381,6 +381,22 @@ def _texts_by_field(data: QuestionData) -> list[tuple[str, list[str]]]:
     ]
 
 
+def category_problems(path: str) -> list[str]:
+    """What is wrong with a category path a user typed (empty when nothing is)."""
+    normalized = normalize_category(path)
+    if normalized is None:
+        return [_("“分类”路径中有空的层级：“%(path)s”", path=path)]
+    problems = []
+    levels = normalized.split("/")
+    if len(levels) > MAX_CATEGORY_DEPTH:
+        problems.append(_("“分类”最多 %(n)d 层", n=MAX_CATEGORY_DEPTH))
+    if any(len(level) > MAX_NAME for level in levels):
+        problems.append(_("“分类”每一层不能超过 %(n)d 个字符", n=MAX_NAME))
+    if CONTROL_CHARS.search(path):
+        problems.append(_("“分类”中不能含有换行或其他控制字符"))
+    return problems
+
+
 def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
     """The rules every question obeys, whichever way it came in."""
     problems: list[Problem] = []
@@ -401,16 +417,9 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
         add("stem", _("“题干”不能超过 %(n)d 个字符", n=MAX_STEM))
     if data.idnumber is not None and not IDNUMBER.match(data.idnumber):
         add("idnumber", _("“外部编号”只能包含字母、数字和 - _ . :，且不超过 100 个字符"))
-    if data.category.strip() and normalize_category(data.category) is None:
-        add("category", _("“分类”路径中有空的层级：“%(path)s”", path=data.category))
-    elif data.category.strip():
-        levels = normalize_category(data.category).split("/")  # type: ignore[union-attr]
-        if len(levels) > MAX_CATEGORY_DEPTH:
-            add("category", _("“分类”最多 %(n)d 层", n=MAX_CATEGORY_DEPTH))
-        if any(len(level) > MAX_NAME for level in levels):
-            add("category", _("“分类”每一层不能超过 %(n)d 个字符", n=MAX_NAME))
-        if CONTROL_CHARS.search(data.category):
-            add("category", _("“分类”中不能含有换行或其他控制字符"))
+    if data.category.strip():
+        for message in category_problems(data.category):
+            add("category", message)
     if not 1 <= data.difficulty <= 5:
         add("difficulty", _("“难度”应在 1 到 5 之间"))
     if not 1 <= data.points <= 100:

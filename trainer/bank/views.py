@@ -5,14 +5,16 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from ..accounts.access import safe_next, staff_required
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import filter_choices, id_or_none, show_error
 from ..pagination import Page, page_arg
-from . import formats, importer, logic
-from .forms import BankFilterForm, BulkForm, ExportForm, ImportForm, QuestionForm
+from . import categories, formats, importer, logic
+from .forms import BankFilterForm, BulkForm, CategoryMoveForm, ExportForm, ImportForm, QuestionForm
+from .models import Category
 from .schema import QuestionData, validate
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
@@ -263,3 +265,66 @@ def export():
         headers={"Content-Disposition": f"attachment; filename=question-bank-{stamp}.{extension}"},
     )
 
+
+
+@bp.route("/categories")
+@staff_required
+def category_list():
+    return render_template("bank/categories.html", rows=categories.tree(), prune=FlaskForm(prefix="prune"))
+
+
+@bp.route("/categories/prune", methods=["POST"])
+@staff_required
+def category_prune():
+    if not FlaskForm(prefix="prune").validate_on_submit():
+        abort(400)
+    removed = categories.prune_empty()
+    db.session.commit()
+    flash(_("已删除 %(n)d 个空分类。", n=removed), "success")
+    return redirect(url_for(".category_list"))
+
+
+def _category_or_404(category_id: int):
+    return db.session.get(Category, category_id) or abort(404)
+
+
+def _category_page(category, form: CategoryMoveForm, status: int = 200):
+    return render_template(
+        "bank/category.html", row=categories.summary(category), form=form, remove=FlaskForm(prefix="remove")
+    ), status
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@staff_required
+def category_edit(category_id: int):
+    category = _category_or_404(category_id)
+    form = CategoryMoveForm(data={"path": category.path})
+    if form.validate_on_submit():
+        try:
+            moved = categories.move(category, form.path.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("分类已改为“%(path)s”（%(n)d 个分类的路径随之更新）。", path=category.path, n=moved), "success")
+            return redirect(url_for(".category_list"))
+    return _category_page(category, form, 400 if form.errors else 200)
+
+
+@bp.route("/categories/<int:category_id>/delete", methods=["POST"])
+@staff_required
+def category_delete(category_id: int):
+    category = _category_or_404(category_id)
+    if not FlaskForm(prefix="remove").validate_on_submit():
+        abort(400)
+    path = category.path
+    try:
+        categories.remove(category)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".category_edit", category_id=category_id))
+    db.session.commit()
+    flash(_("已删除分类“%(path)s”。", path=path), "success")
+    return redirect(url_for(".category_list"))

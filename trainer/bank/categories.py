@@ -1,0 +1,150 @@
+"""The category tree: counting what is in it, renaming or moving a branch, pruning empty ones."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..accounts.logic import escape_like
+from ..errors import DomainError
+from ..extensions import db
+from .models import Category, Question
+from .schema import category_problems, normalize_category
+
+
+def checked_path(text: str | None, field: str = "category") -> str:
+    """The normalized path, or a DomainError naming the first thing wrong with it."""
+    if not (text or "").strip():
+        raise DomainError(_("请填写分类，例如“政务信息写作基础/三个理念”"), field)
+    problems = category_problems(text or "")
+    if problems:
+        raise DomainError(problems[0], field)
+    return normalize_category(text)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category: Category
+    questions: int  # directly in this category
+    in_branch: int  # in this category and everything below it
+    children: int
+
+
+def tree() -> list[CategoryRow]:
+    """Every category in tree order with its counts: one query, whatever the size of the bank."""
+    rows = db.session.execute(
+        select(Category, func.count(Question.id))
+        .outerjoin(Question, Question.category_id == Category.id)
+        .group_by(Category.id)
+        .order_by(Category.path)
+    ).all()
+    in_branch: dict[str, int] = {}
+    children: dict[str, int] = {}
+    for category, count in rows:
+        levels = category.path.split("/")
+        for depth in range(1, len(levels) + 1):
+            ancestor = "/".join(levels[:depth])
+            in_branch[ancestor] = in_branch.get(ancestor, 0) + count
+        if len(levels) > 1:
+            parent = "/".join(levels[:-1])
+            children[parent] = children.get(parent, 0) + 1
+    return [
+        CategoryRow(category, count, in_branch[category.path], children.get(category.path, 0))
+        for category, count in rows
+    ]
+
+
+def summary(category: Category) -> CategoryRow:
+    """The counts of one category."""
+    child = aliased(Category)
+    branch = select(Category.id).where(
+        (Category.id == category.id) | Category.path.like(escape_like(category.path) + "/%", escape="\\")
+    )
+    direct, in_branch, children = db.session.execute(
+        select(
+            select(func.count(Question.id)).where(Question.category_id == category.id).scalar_subquery(),
+            select(func.count(Question.id)).where(Question.category_id.in_(branch)).scalar_subquery(),
+            select(func.count(child.id)).where(child.parent_id == category.id).scalar_subquery(),
+        )
+    ).one()
+    return CategoryRow(category, direct, in_branch, children)
+
+
+def move(category: Category, new_path_text: str) -> int:
+    """Rename the category or move it (with everything below it) to another place in the tree.
+
+    Returns how many categories changed their path. The new path must not exist yet:
+    to put two categories' questions together, move the questions with the bank's bulk action.
+    """
+    from .logic import ensure_categories  # the bank's logic imports this module's checks
+
+    new_path = checked_path(new_path_text, "path")
+    old_path = category.path
+    if new_path == old_path:
+        return 0
+    if new_path.startswith(old_path + "/"):
+        raise DomainError(_("不能把分类移到它自己的下级分类中"), "path")
+    if db.session.scalar(select(Category.id).where(Category.path == new_path)) is not None:
+        raise DomainError(
+            _("分类“%(path)s”已经存在；要合并两个分类，请在题库中勾选题目后用“移动到分类”。", path=new_path), "path"
+        )
+    parent_path, _sep, name = new_path.rpartition("/")
+    parent_id = ensure_categories([parent_path])[parent_path] if parent_path else None
+    below = Category.path.like(escape_like(old_path) + "/%", escape="\\")
+    descendants = db.session.execute(
+        update(Category)
+        .where(below)
+        # substr counts characters on both backends, so Chinese names are cut correctly.
+        .values(path=literal(new_path) + func.substr(Category.path, len(old_path) + 1))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    category.path, category.name, category.parent_id = new_path, name, parent_id
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request created the same path between the check and here.
+        db.session.rollback()
+        raise DomainError(_("分类“%(path)s”已经存在", path=new_path), "path") from None
+    db.session.expire_all()
+    return descendants + 1
+
+
+def remove(category: Category) -> None:
+    """Delete a category that holds no question and no sub-category."""
+    has_questions = select(Question.id).where(Question.category_id == category.id).exists()
+    child = aliased(Category)  # not correlated with the DELETE's own table
+    has_children = select(child.id).where(child.parent_id == category.id).exists()
+    # Checked and deleted in one statement, so a question filed meanwhile keeps its category.
+    deleted = db.session.execute(
+        delete(Category)
+        .where(Category.id == category.id, ~has_questions, ~has_children)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not deleted:
+        raise DomainError(_("只能删除没有题目、也没有下级分类的分类。"))
+
+
+def prune_empty() -> int:
+    """Delete every category with no question anywhere in its branch; returns how many went."""
+    by_depth: dict[int, list[int]] = {}
+    for row in tree():
+        if row.in_branch == 0:
+            by_depth.setdefault(row.category.path.count("/"), []).append(row.category.id)
+    child = aliased(Category)
+    removed = 0
+    # One statement per level, deepest first, so a parent is childless by the time its turn
+    # comes; the conditions are checked again in the statement, against concurrent filing.
+    for depth in sorted(by_depth, reverse=True):
+        removed += db.session.execute(
+            delete(Category)
+            .where(
+                Category.id.in_(by_depth[depth]),
+                ~select(Question.id).where(Question.category_id == Category.id).exists(),
+                ~select(child.id).where(child.parent_id == Category.id).exists(),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return removed
