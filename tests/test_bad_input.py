@@ -17,6 +17,11 @@ def instructor(login_as):
         "/records/trainees/99999999999999999999",
         "/admin/users/99999999999999999999",
         "/bank/?page=99999",
+        "/bank/?page=9999999999999999999",
+        "/admin/users?page=9999999999999999999",
+        "/records/progress?page=9999999999999999999",
+        "/bank/?q=" + "政务 信息 " * 600,
+        "/bank/export?format=yaml&q=" + "a " * 1100,
         "/bank/?q=%25%25%5C%5C_",
         "/bank/export?format=evil&category=abc",
         "/records/progress?page=abc&cohort=abc&course=-1&unit=%00",
@@ -27,8 +32,9 @@ def instructor(login_as):
         "/learn/%00/x",
     ],
 )
-def test_odd_query_strings(instructor, url):
-    response = instructor.get(url)
+def test_odd_query_strings(login_as, url):
+    admin, _ = login_as("admin")  # an administrator reaches every page
+    response = admin.get(url)
     assert response.status_code in (200, 400, 404)
 
 

@@ -10,8 +10,12 @@ from flask import request
 T = TypeVar("T")
 
 
+# Far beyond any real list, and small enough that page * per_page stays a safe OFFSET.
+MAX_PAGE = 100_000
+
+
 def page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @dataclass

@@ -32,6 +32,8 @@ from .schema import (
 
 # The keys of QuestionData.to_mapping() that live in Question.body.
 BODY_KEYS = ("options", "scoring", "answer", "feedback_true", "feedback_false", "blanks", "reference_answer", "scoring_points")
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_TERMS = 10
 CHUNK = 500  # ids per IN (...) list: far below every backend's parameter limit
 
 
@@ -366,7 +368,8 @@ def filtered_ids_query(filters: BankFilter) -> Select:
         query = query.where(
             Question.id.in_(select(question_tags.c.question_id).where(question_tags.c.tag_id == filters.tag_id))
         )
-    for term in normalize_answer(filters.q).split():
+    # A search is a few words; a pasted essay would build a query too large to run.
+    for term in normalize_answer(filters.q[:MAX_SEARCH_CHARS]).split()[:MAX_SEARCH_TERMS]:
         query = query.where(Question.search_text.like(f"%{escape_like(term)}%", escape="\\"))
     return query
 
