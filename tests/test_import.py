@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from trainer.bank import formats, importer
+from trainer.bank import formats, importer, logic
 from trainer.bank.models import ImportBatch, Question
 from trainer.bank.schema import Option, QuestionData
 from trainer.extensions import PROJECT_ROOT, db
@@ -377,3 +377,41 @@ def test_an_edit_saved_between_preview_and_import_fails_the_import(app):
             importer.apply_plan(plan, author=None)
         db.session.rollback()
         assert db.session.get(Question, question_id).stem == single().stem
+
+
+def test_reloading_the_course_bank_updates_its_own_questions_and_keeps_instructors_changes(app, tmp_path):
+    folder = tmp_path / "bank"
+    folder.mkdir()
+
+    def write(explanation: str) -> None:
+        questions = [single(f"题干{n}", idnumber=f"C-{n}") for n in range(3)]
+        for question in questions:
+            question.explanation = explanation
+        (folder / "course.yaml").write_bytes(formats.export(questions, "yaml"))
+
+    write("第一版解析")
+    with app.app_context():
+        assert importer.import_folder(folder).created == 3
+        db.session.commit()
+        edited, retired, _untouched = db.session.scalars(select(Question).order_by(Question.idnumber)).all()
+        data = logic.data_of(edited)
+        data.explanation = "教师改写的解析"
+        logic.update_question(edited, data, edited.revision)
+        logic.bulk_set_status([retired.id], "retired")
+        db.session.commit()
+
+    write("第二版解析")
+    with app.app_context():
+        summary = importer.import_folder(folder)
+        db.session.commit()
+        assert (summary.created, summary.updated, summary.kept) == (0, 1, 2)
+        rows = dict(db.session.execute(select(Question.idnumber, Question.explanation)).all())
+        status = dict(db.session.execute(select(Question.idnumber, Question.status)).all())
+    assert rows == {"C-0": "教师改写的解析", "C-1": "第一版解析", "C-2": "第二版解析"}
+    assert status["C-1"] == "retired"
+
+    write("第三版解析")  # the question the course updated is still the course's own
+    with app.app_context():
+        assert importer.import_folder(folder).updated == 1
+        db.session.commit()
+        assert db.session.scalar(select(Question.explanation).where(Question.idnumber == "C-2")) == "第三版解析"

@@ -33,3 +33,28 @@ def test_constraints_follow_the_naming_convention(tmp_path):
         for constraint in table.constraints:
             assert constraint.name, f"unnamed constraint on {table.name}"
             assert constraint.name.startswith(("pk_", "uq_", "fk_", "ck_")), constraint.name
+
+
+def test_0003_takes_the_course_banks_questions_as_its_own(tmp_path):
+    from sqlalchemy import text
+
+    with fresh_database(tmp_path) as url:
+        app = make_app(url, tmp_path)
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory, revision="0002")
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO users (id, username, display_name, unit, role, active, password_hash, session_version, created_at) VALUES (1, 'teacher', 'T', '', 'instructor', true, 'x', 1, CURRENT_TIMESTAMP)"))
+                connection.execute(text("INSERT INTO question_categories (id, name, path) VALUES (1, 'a', 'a')"))
+                for qid, idnumber, author in ((1, "'GIW-01-001'", "NULL"), (2, "NULL", "NULL"), (3, "'MINE-1'", "1")):
+                    connection.execute(text(
+                        "INSERT INTO questions (id, idnumber, category_id, author_id, qtype, status, difficulty, points,"
+                        " stem, body, explanation, search_text, stem_hash, revision, created_at, updated_at)"
+                        f" VALUES ({qid}, {idnumber}, 1, {author}, 'short', 'ready', 3, 1, 's', '{{}}', '', '', 'h', 4,"
+                        " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ))
+            upgrade(directory=directory)
+            with db.engine.connect() as connection:
+                rows = dict(connection.execute(text("SELECT id, course_revision FROM questions")).all())
+            assert rows == {1: 4, 2: None, 3: None}
+            db.engine.dispose()

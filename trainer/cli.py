@@ -72,7 +72,8 @@ def load_question_bank(report_to=click.echo) -> None:
         db.session.rollback()
         _fail(f"题库文件有错误，未导入任何题目：\n{error.message}")
     db.session.commit()
-    report_to(f"题库：新建 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}")
+    kept = f"，保留教师修改过的 {summary.kept}" if summary.kept else ""
+    report_to(f"题库：新建 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}{kept}")
 
 
 DEMO_USERS = (

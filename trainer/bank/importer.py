@@ -47,9 +47,10 @@ class PlannedItem:
     line: int
     label: str
     data: QuestionData
-    action: str = "create"  # create | update | unchanged
+    action: str = "create"  # create | update | unchanged | kept (changed locally; course bank only)
     question_id: int | None = None
     revision: int = 0  # the stored question's revision, for updates
+    course_revision: int | None = None  # the revision the course bank last gave it
     source: str = ""
 
 
@@ -77,9 +78,10 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0  # course questions an instructor has changed, left as they are
 
     def as_dict(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "kept": self.kept}
 
 
 def parse_file(filename: str, raw: bytes) -> ParseResult:
@@ -162,26 +164,32 @@ def _match_existing(plan: ImportPlan) -> None:
                 item.line, "idnumber"))
         first_line.setdefault(item.question_id, item.line)
     matched = sorted(first_line)
-    stored: dict[int, tuple[QuestionData, int]] = {}
+    stored: dict[int, tuple[QuestionData, int, int | None]] = {}
     for batch in chunks(matched):
         questions = list(db.session.scalars(select(Question).where(Question.id.in_(batch)).options(selectinload(Question.tags))))
-        stored.update((q.id, (data, q.revision)) for q, data in zip(questions, datas_of(questions)))
+        stored.update((q.id, (data, q.revision, q.course_revision)) for q, data in zip(questions, datas_of(questions)))
     for item in plan.items:
         if item.question_id is None:
             continue
-        existing, item.revision = stored[item.question_id]
+        existing, item.revision, item.course_revision = stored[item.question_id]
         if item.data.idnumber is None:
             item.data.idnumber = existing.idnumber  # a file without ids keeps the stored id
         item.action = "unchanged" if existing.canonical() == item.data.canonical() else "update"
 
 
-def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None = None) -> ImportSummary:
-    """Carry out a problem-free plan inside the caller's transaction."""
+def apply_plan(
+    plan: ImportPlan, author: User | None, progress: Progress | None = None, course_bank: bool = False
+) -> ImportSummary:
+    """Carry out a problem-free plan inside the caller's transaction.
+
+    `course_bank` marks what is created or updated as the course's own, so that a later
+    load can tell an instructor's change from its own (see `import_folder`).
+    """
     if not plan.ok:
         raise DomainError(_("导入文件有错误，未导入任何题目。"))
     category_ids = ensure_categories(item.data.category for item in plan.items)
     lessons = lesson_ids_by_ref()
-    summary = ImportSummary(unchanged=plan.count("unchanged"))
+    summary = ImportSummary(unchanged=plan.count("unchanged"), kept=plan.count("kept"))
     now = utcnow()
 
     def row(item: PlannedItem) -> dict:
@@ -195,7 +203,10 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
     creates = [item for item in plan.items if item.action == "create"]
     for batch in chunks(creates):
         rows = [
-            {**row(item), "author_id": author.id if author else None, "revision": 1, "created_at": now}
+            {
+                **row(item), "author_id": author.id if author else None, "revision": 1, "created_at": now,
+                "course_revision": 1 if course_bank else None,
+            }
             for item in batch
         ]
         ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
@@ -208,7 +219,7 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
     table = Question.__table__
     # One executemany per batch; the revision check keeps an edit saved meanwhile
     # from being overwritten unseen (the whole import then fails and rolls back).
-    columns = [*row(updates[0]), "revision"] if updates else []
+    columns = [*row(updates[0]), "revision", *(["course_revision"] if course_bank else [])] if updates else []
     statement = (
         update(table)
         .where(table.c.id == bindparam("match_id"), table.c.revision == bindparam("match_revision"))
@@ -218,7 +229,10 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
         result = db.session.execute(
             statement,
             [
-                {**row(item), "revision": item.revision + 1, "match_id": item.question_id, "match_revision": item.revision}
+                {
+                    **row(item), "revision": item.revision + 1, "course_revision": item.revision + 1,
+                    "match_id": item.question_id, "match_revision": item.revision,
+                }
                 for item in batch
             ],
         )
@@ -228,8 +242,8 @@ def apply_plan(plan: ImportPlan, author: User | None, progress: Progress | None 
         summary.updated += len(batch)
         if progress:
             progress(len(batch))
-    if progress and summary.unchanged:
-        progress(summary.unchanged)
+    if progress and summary.unchanged + summary.kept:
+        progress(summary.unchanged + summary.kept)
     if summary.created >= ANALYZE_AFTER and db.session.get_bind().dialect.name == "postgresql":
         # Until autovacuum catches up, PostgreSQL plans lookups on the grown tables
         # with stale statistics (scans instead of index probes); refresh them now.
@@ -260,7 +274,12 @@ def import_folder(folder: Path) -> ImportSummary:
         plan.source_problems.append((folder.name, Problem(_("外部编号在多个文件中重复：%(ids)s", ids="、".join(duplicates[:10])))))
     if not plan.ok:
         raise DomainError("\n".join(plan.all_problems()))
-    return apply_plan(plan, author=None)
+    for item in plan.items:
+        # Changed since the course bank last set it (edited, moved, retired, or an
+        # instructor's own question with the same stem): the instructor's version stays.
+        if item.action == "update" and item.course_revision != item.revision:
+            item.action = "kept"
+    return apply_plan(plan, author=None, course_bank=True)
 
 
 # ---------------------------------------------------------------- uploads awaiting confirmation

@@ -92,6 +92,10 @@ class Question(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
     stem_hash: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(default=1)
+    # The revision the course bank (question_bank/, loaded by `trainer init`) last gave
+    # this question; NULL for questions instructors brought in. When `revision` has moved
+    # on, an instructor changed the question and `trainer init` leaves it alone.
+    course_revision: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
