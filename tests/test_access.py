@@ -22,6 +22,12 @@ MATRIX = [
     ("GET", "/admin/cohorts/{cohort}", 302, 403, 403, 200),
     ("POST", "/admin/cohorts/{cohort}/enroll", 302, 403, 403, 400),
     ("POST", "/admin/cohorts/{cohort}/delete", 302, 403, 403, 400),
+    ("POST", "/admin/cohorts/{cohort}/rename", 302, 403, 403, 400),
+    ("POST", "/admin/cohorts/{cohort}/merge", 302, 403, 403, 400),
+    ("POST", "/admin/cohorts", 302, 403, 403, 400),
+    ("POST", "/admin/users/new", 302, 403, 403, 400),
+    ("POST", "/admin/users/{trainee}", 302, 403, 403, 400),
+    ("POST", "/account/password", 302, 400, 400, 400),
     ("GET", "/account/password", 302, 200, 200, 200),
 ]
 
@@ -92,3 +98,25 @@ def test_state_changing_requests_need_csrf(app, make, login_as):
     response = client.post("/learn/basics/lesson-1/complete", json={}, csrf=False)
     assert response.status_code == 400 and response.is_json
     assert client.get("/learn/basics/").get_data(as_text=True).count("已学完 0 / 3") == 1
+
+
+# Pages anyone may open, logged in or not.
+PUBLIC = {("GET", "static"), ("GET", "web.healthz"), ("GET", "web.index"), ("POST", "web.set_language"),
+          ("GET", "accounts.login"), ("POST", "accounts.login"), ("POST", "accounts.logout")}
+
+
+def test_every_route_is_in_an_access_matrix_or_public(app):
+    from .test_bank import BANK_URLS
+
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, url in [(m, u) for m, u, *_codes in MATRIX] + BANK_URLS:
+        path = url.split("?")[0].format(trainee=1, course=1, cohort=1, q=1, c=1)
+        endpoint, _args = adapter.match(path, method=method)
+        covered.add((method, endpoint))
+    routes = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered - PUBLIC == set()

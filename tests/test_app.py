@@ -26,6 +26,25 @@ def test_defaults_use_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
+def test_workers_starting_together_share_one_key_and_never_read_an_empty_file(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trainer.config import load_secret_key
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _n: load_secret_key(str(tmp_path / "inst")), range(16)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in (tmp_path / "inst").iterdir()] == ["secret_key"]  # no temporary files left
+
+
+def test_an_empty_key_file_is_a_clear_error(tmp_path):
+    from trainer.config import load_secret_key
+
+    (tmp_path / "secret_key").write_text("\n")
+    with pytest.raises(SystemExit, match="密钥文件为空或太短"):
+        load_secret_key(str(tmp_path))
+
+
 def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINER_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
     monkeypatch.setenv("TRAINER_SECRET_KEY", "from-the-environment")
@@ -39,9 +58,21 @@ def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     assert not (tmp_path / "inst" / "secret_key").exists()
 
 
-def test_invalid_environment_value_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("TRAINER_LOGIN_MAX_FAILURES", "five")
-    with pytest.raises(SystemExit, match="TRAINER_LOGIN_MAX_FAILURES"):
+@pytest.mark.parametrize("name, value", [
+    ("TRAINER_LOGIN_MAX_FAILURES", "five"),
+    ("TRAINER_LOGIN_MAX_FAILURES", "0"),
+    ("TRAINER_LOG_LEVEL", "verbose"),
+    ("TRAINER_DATABASE_URL", "garbage"),
+    ("TRAINER_REMEMBER_DAYS", "99999999999"),
+    ("TRAINER_TIMEZONE", "Mars/Olympus"),
+    ("TRAINER_TIMEZONE", "../../etc/passwd"),
+    ("TRAINER_MAX_UPLOAD_MB", "-1"),
+    ("TRAINER_MAX_UPLOAD_MB", "nan"),
+    ("TRAINER_PROXY_COUNT", "-1"),
+])
+def test_invalid_environment_value_is_a_clear_error(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=name):
         create_app({"INSTANCE_PATH": str(tmp_path)})
 
 
@@ -93,6 +124,32 @@ def test_unexpected_errors_show_a_friendly_500_without_a_traceback(migrated_data
     assert response.status_code == 500
     assert "服务器出错了" in page
     assert "secret detail" not in page and "Traceback" not in page
+
+
+def test_a_logged_in_user_gets_the_friendly_500_when_the_database_is_down(migrated_database, tmp_path, make):
+    from sqlalchemy.exc import OperationalError
+
+    from .conftest import AuthActions
+
+    app: Flask = make_app(migrated_database, tmp_path, PROPAGATE_EXCEPTIONS=False)
+    database_down = OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    @app.route("/boom")
+    def boom():
+        raise database_down
+
+    make.user(username="zhang")
+    client = app.test_client()
+    assert AuthActions(client).login("zhang").status_code == 302
+
+    def unreachable(identity):
+        raise database_down
+
+    app.login_manager.user_loader(unreachable)
+    response = client.get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "服务器出错了" in page and 'class="site-header"' in page
 
 
 def test_testing_config_keeps_csrf_on():

@@ -32,6 +32,12 @@ BANK_URLS = [
     ("POST", "/bank/categories/{c}"),
     ("POST", "/bank/categories/{c}/delete"),
     ("POST", "/bank/categories/prune"),
+    ("POST", "/bank/questions/new"),
+    ("POST", "/bank/questions/{q}/edit"),
+    ("GET", "/bank/questions/{q}/versions/1"),
+    ("POST", "/bank/import"),
+    ("GET", "/bank/import/1"),
+    ("POST", "/bank/import/1/confirm"),
 ]
 
 
@@ -83,10 +89,30 @@ def test_trainees_cannot_reach_the_bank(app, bank, login_as, method, url):
     target = url.format(q=question_id, c=category_id)
     assert trainee.open(target, method=method).status_code == 403
     assert app.test_client().open(target, method=method).status_code in (302, 400)
-    assert instructor.open(target, method=method).status_code in (200, 302, 400)
+    assert instructor.open(target, method=method).status_code in (200, 302, 400, 404)
 
 
 class TestEditing:
+    def test_option_weights_are_shown_and_editable(self, app, bank, login_as):
+        data = single()
+        data.options[1].weight = 50.0
+        (question_id,) = bank(data)
+        client, _ = login_as("instructor")
+        page = client.get(f"/bank/questions/{question_id}/edit").get_data(as_text=True)
+        assert re.search(r'name="options-1-weight"[^>]*value="50.0"', page), page
+        url = f"/bank/questions/{question_id}/edit"
+        posted = form_data(data, revision="1", **{"options-0-weight": "", "options-1-weight": "很多"})
+        garbled = client.post(url, data=posted)
+        assert garbled.status_code == 400
+        assert re.search(r'id="options-1-weight-error">“得分比例”应为 -100 到 100 之间的数', garbled.get_data(as_text=True))
+        too_much = client.post(url, data={**posted, "options-1-weight": "100"})
+        assert too_much.status_code == 400 and "错误选项的权重应小于 100" in too_much.get_data(as_text=True)
+        saved = client.post(url, data={**posted, "options-1-weight": "25"})
+        assert saved.status_code == 302, saved.get_data(as_text=True)
+        with app.app_context():
+            stored = logic.data_of(db.session.get(Question, question_id))
+        assert [o.weight for o in stored.options] == [None, 25.0, None]
+
     def test_create_a_question_with_the_form(self, app, login_as):
         client, user_id = login_as("instructor")
         data = single(tags=["三个理念"], difficulty=2, points=2)

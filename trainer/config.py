@@ -5,13 +5,19 @@ table is checked against this list by the test suite.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .extensions import PROJECT_ROOT
 
@@ -28,16 +34,52 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        number = int(text)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
 def _days(text: str) -> timedelta:
-    return timedelta(days=int(text))
+    return timedelta(days=_whole(1, 3650)(text))
 
 
 def _megabytes(text: str) -> int:
-    return int(float(text) * 1024 * 1024)
+    number = float(text)
+    if not 0 < number <= 1024:
+        raise ValueError("must be more than 0 and at most 1024")
+    return int(number * 1024 * 1024)
+
+
+def _database_url(text: str) -> str:
+    try:
+        make_url(text)
+    except ArgumentError:
+        raise ValueError("not a database URL, e.g. postgresql+psycopg://user:password@host/dbname") from None
+    return text
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone, e.g. Asia/Shanghai") from None
+    return text
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 SETTINGS = (
-    Setting("TRAINER_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", str,
+    Setting("TRAINER_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", _database_url,
             "Database URL. Default: an SQLite file `trainer.db` in the instance folder. "
             "PostgreSQL: `postgresql+psycopg://user:password@host/dbname`."),
     Setting("TRAINER_SECRET_KEY", "SECRET_KEY", str,
@@ -50,26 +92,26 @@ SETTINGS = (
             "Folder of lesson files (`<course>/course.yaml`, `<course>/NN-slug.md`). Default: `lessons/`."),
     Setting("TRAINER_QUESTION_BANK_DIR", "QUESTION_BANK_DIR", str,
             "Folder of the course's question files that `trainer init` loads. Default: `question_bank/`."),
-    Setting("TRAINER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", str,
+    Setting("TRAINER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", _timezone,
             "Time zone in which dates are shown. Default: `Asia/Shanghai`."),
     Setting("TRAINER_SECURE_COOKIES", "SESSION_COOKIE_SECURE", _bool,
             "`1` when the site is served over HTTPS: cookies are then sent over HTTPS only. Default: `0`."),
     Setting("TRAINER_REMEMBER_DAYS", "REMEMBER_COOKIE_DURATION", _days,
             "How many days “remember me” keeps a user logged in. Default: `14`."),
-    Setting("TRAINER_PROXY_COUNT", "PROXY_COUNT", int,
+    Setting("TRAINER_PROXY_COUNT", "PROXY_COUNT", _whole(0, 10),
             "Number of reverse proxies (nginx…) in front of the app whose X-Forwarded-* headers "
             "are trusted. Default: `0`."),
-    Setting("TRAINER_LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES", int,
+    Setting("TRAINER_LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES", _whole(1, 1000),
             "Failed logins for one user name within the window before logins are refused. Default: `5`."),
-    Setting("TRAINER_LOGIN_WINDOW_MINUTES", "LOGIN_WINDOW_MINUTES", int,
+    Setting("TRAINER_LOGIN_WINDOW_MINUTES", "LOGIN_WINDOW_MINUTES", _whole(1, 10080),
             "The window in which failures are counted. Default: `15`."),
-    Setting("TRAINER_LOGIN_LOCK_MINUTES", "LOGIN_LOCK_MINUTES", int,
+    Setting("TRAINER_LOGIN_LOCK_MINUTES", "LOGIN_LOCK_MINUTES", _whole(1, 10080),
             "How long logins are refused after too many failures. Default: `15`."),
     Setting("TRAINER_MAX_UPLOAD_MB", "MAX_CONTENT_LENGTH", _megabytes,
             "Largest accepted upload (question files), in MB. Default: `10`."),
-    Setting("TRAINER_IMPORT_MAX_QUESTIONS", "IMPORT_MAX_QUESTIONS", int,
+    Setting("TRAINER_IMPORT_MAX_QUESTIONS", "IMPORT_MAX_QUESTIONS", _whole(1, 1_000_000),
             "Most questions one imported file may hold. Default: `20000`."),
-    Setting("TRAINER_LOG_LEVEL", "LOG_LEVEL", str,
+    Setting("TRAINER_LOG_LEVEL", "LOG_LEVEL", _log_level,
             "Logging level (`DEBUG`, `INFO`, `WARNING`…). Default: `INFO`."),
 )
 
@@ -121,26 +163,41 @@ def from_environment() -> dict[str, Any]:
             continue
         try:
             values[setting.key] = setting.parse(raw)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise SystemExit(f"{setting.env}: invalid value {raw!r} ({exc})") from None
     return values
 
 
+MIN_SECRET_KEY = 32
+
+
 def load_secret_key(instance_path: str) -> str:
-    """The instance's own key, created on first use and readable by its owner only."""
+    """The instance's own key, created on first use and readable by its owner only.
+
+    The key is written to a private temporary file and linked into place, so several
+    workers starting at once all end up with the one key, and none ever reads a file
+    that is still empty.
+    """
     path = Path(instance_path) / "secret_key"
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:  # mkstemp makes it 0600
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            # If another process linked its key first, everyone uses that one.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(key) < MIN_SECRET_KEY:
+        raise SystemExit(
+            f"{path}: 密钥文件为空或太短（至少 {MIN_SECRET_KEY} 个字符）。请删除该文件后重新启动，"
+            "将自动生成新密钥（所有已登录的用户需要重新登录）；或用 TRAINER_SECRET_KEY 指定密钥。"
+        )
     return key
 
 

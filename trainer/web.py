@@ -3,11 +3,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
@@ -60,7 +73,21 @@ def _wants_json() -> bool:
 def _error_response(code: int, title: str, message: str):
     if _wants_json():
         return jsonify(error=title, message=message, status=code), code
+    _user_or_anonymous()
     return render_template("error.html", code=code, title=title, message=message), code
+
+
+def _user_or_anonymous() -> None:
+    """Load the user for the error page's navigation; anonymous if the database is down.
+
+    Otherwise the error page itself would fail on the user query and the visitor would
+    get the server's bare error instead of the site's page.
+    """
+    try:
+        current_user._get_current_object()
+    except SQLAlchemyError:
+        db.session.rollback()
+        g._login_user = current_app.login_manager.anonymous_user()
 
 
 def _messages() -> dict[int, tuple[str, str]]:

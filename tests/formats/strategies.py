@@ -50,10 +50,11 @@ def _hundredths(low: int, high: int) -> st.SearchStrategy[float]:
 
 
 # Weights as GIFT can express them: a right option's weight is positive (100 in a single
-# choice), a wrong option's is not.
+# choice); a wrong option's is not, except for partial credit in a single choice.
 _RIGHT_WEIGHT = {"single": st.sampled_from([None, 100.0]),
                  "multiple": st.one_of(st.none(), _hundredths(0, 100).filter(bool))}
-_WRONG_WEIGHT = st.one_of(st.none(), _hundredths(-100, 0))
+_WRONG_WEIGHT = {"single": st.one_of(st.none(), _hundredths(-100, 99)),
+                 "multiple": st.one_of(st.none(), _hundredths(-100, 0))}
 
 
 @st.composite
@@ -64,7 +65,7 @@ def _options(draw, qtype: str) -> list[Option]:
     else:
         right = set(draw(st.lists(st.integers(0, len(texts) - 1), min_size=1, unique=True)))
     return [
-        Option(t, i in right, draw(_RIGHT_WEIGHT[qtype] if i in right else _WRONG_WEIGHT), draw(optional(text())))
+        Option(t, i in right, draw(_RIGHT_WEIGHT[qtype] if i in right else _WRONG_WEIGHT[qtype]), draw(optional(text())))
         for i, t in enumerate(texts)
     ]
 

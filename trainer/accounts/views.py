@@ -207,7 +207,9 @@ class _CohortForms:
     """The four forms of a cohort's page, so a failed one is shown with its errors beside the others."""
 
     def __init__(self, cohort: Cohort) -> None:
-        self.rename = CohortNameForm(prefix="rename", data={"name": cohort.name})
+        self.rename = CohortNameForm(prefix="rename")
+        if request.method == "GET":  # a post missing the field must not fall back to the old name
+            self.rename.name.data = cohort.name
         self.enroll = CohortEnrollForm(prefix="enroll")
         self.enroll.courses.choices = _course_choices()
         self.merge = CohortMergeForm(prefix="merge")

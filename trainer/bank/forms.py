@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import choices, filter_choices
 from .formats.base import join_blanks, split_blanks
@@ -46,18 +46,30 @@ def status_choices():
 
 
 def _weight(value: str | None) -> float | None:
-    """The hidden GIFT weight an option carries through the form (None if absent or garbled)."""
+    """An option's score share in percent (None if absent; garbled input is refused by the form)."""
     try:
         return float(value) if value not in (None, "") else None
     except ValueError:
         return None
 
 
+def _check_weight(form, field) -> None:
+    text = (field.data or "").strip()
+    if not text:
+        return
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not -100 <= number <= 100:  # also refuses nan and inf
+        raise ValidationError(_l("“得分比例”应为 -100 到 100 之间的数"))
+
+
 class OptionForm(Form):
     text = StringField(_l("选项内容"), validators=[Optional(), Length(max=2000)])
     correct = BooleanField(_l("正确"))
     feedback = StringField(_l("选后反馈"), validators=[Optional(), Length(max=2000)])
-    weight = HiddenField()
+    weight = StringField(_l("得分比例（%）"), validators=[Optional(), Length(max=20), _check_weight])
 
 
 class QuestionForm(FlaskForm):

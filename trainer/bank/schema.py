@@ -139,7 +139,10 @@ class QuestionData:
         )
         if self.type in ("single", "multiple"):
             data.options = [
-                Option(o.text.strip(), bool(o.correct), o.weight, o.feedback.strip())
+                # A single choice's right option is worth 100% whether or not it says so.
+                Option(o.text.strip(), bool(o.correct),
+                       None if self.type == "single" and o.correct and o.weight == 100 else o.weight,
+                       o.feedback.strip())
                 for o in self.options
             ]
             if self.type == "multiple":
@@ -463,12 +466,16 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
             if not -100 <= o.weight <= 100:
                 add("options", _("选项权重应在 -100 到 100 之间"))
                 break
-            # GIFT spells rightness through weights, so the two must never disagree.
+            # GIFT spells rightness through weights, so the two must never disagree; a
+            # single choice may give a wrong option partial credit, as Moodle does.
             if o.correct and (o.weight <= 0 or (data.type == "single" and o.weight != 100)):
                 add("options", _("正确选项的权重应为正数（单选题的正确选项只能是 100）"))
                 break
-            if not o.correct and o.weight > 0:
-                add("options", _("错误选项的权重不能为正数"))
+            if not o.correct and data.type == "multiple" and o.weight > 0:
+                add("options", _("多选题错误选项的权重不能为正数"))
+                break
+            if not o.correct and o.weight >= 100:
+                add("options", _("错误选项的权重应小于 100（100 表示完全正确）"))
                 break
     elif data.type == "truefalse":
         if data.answer is None:

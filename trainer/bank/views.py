@@ -298,7 +298,9 @@ def _category_page(category, form: CategoryMoveForm, status: int = 200):
 @staff_required
 def category_edit(category_id: int):
     category = _category_or_404(category_id)
-    form = CategoryMoveForm(data={"path": category.path})
+    form = CategoryMoveForm()
+    if request.method == "GET":  # a post missing the field must not fall back to the old path
+        form.path.data = category.path
     if form.validate_on_submit():
         try:
             moved = categories.move(category, form.path.data)

@@ -176,6 +176,7 @@ class LessonPage:
     lesson: Lesson
     outline: list[OutlineEntry]
     completed_at: datetime | None
+    started_now: bool = False  # this visit recorded the start, and needs a commit
 
     @property
     def index(self) -> int:
@@ -211,15 +212,17 @@ def open_lesson(user: User, course_slug: str, lesson_slug: str) -> LessonPage:
     course = course_by_slug(course_slug)
     _check_course_access(user, course)
     lesson = _find_lesson(course, lesson_slug)
-    if user.is_trainee:
+    outline = [entry for _cid, entry in lesson_outline([course.id], user)]
+    entry = next(e for e in outline if e.id == lesson.id)
+    started_now = user.is_trainee and entry.started_at is None
+    if started_now:
+        # Only the first visit writes; two tabs opening it at once leave one row.
         db.session.execute(
             insert_ignoring_conflicts(LessonProgress.__table__, ["user_id", "lesson_id"]).values(
                 user_id=user.id, lesson_id=lesson.id, started_at=utcnow()
             )
         )
-    outline = [entry for _cid, entry in lesson_outline([course.id], user)]
-    completed_at = next((e.completed_at for e in outline if e.id == lesson.id), None)
-    return LessonPage(course, lesson, outline, completed_at)
+    return LessonPage(course, lesson, outline, entry.completed_at, started_now)
 
 
 def complete_lesson(user: User, course_slug: str, lesson_slug: str) -> tuple[Course, Lesson]:
