@@ -9,7 +9,7 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from trainer.bank import formats, logic
+from trainer.bank import formats, importer, logic
 from trainer.bank.models import Category, Question, QuestionVersion
 from trainer.bank.schema import Option, QuestionData
 from trainer.extensions import db
@@ -363,3 +363,8 @@ class TestExport:
                 for option in question.options:
                     option.feedback, option.weight = "", None
         assert back == stored
+        # Importing the export over the bank changes nothing, whatever the format lacks.
+        with app.app_context():
+            plan = importer.plan_import(parsed)
+            assert plan.ok and plan.count("unchanged") == len(stored), [
+                (i.data.idnumber, i.action) for i in plan.items if i.action != "unchanged"][:5]

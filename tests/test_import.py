@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from trainer.bank import formats, importer, logic
@@ -415,3 +416,32 @@ def test_reloading_the_course_bank_updates_its_own_questions_and_keeps_instructo
         assert importer.import_folder(folder).updated == 1
         db.session.commit()
         assert db.session.scalar(select(Question.explanation).where(Question.idnumber == "C-2")) == "第三版解析"
+
+
+def test_a_reimport_keeps_what_its_format_cannot_carry(app, bank):
+    rich = single("讲话提出的第一个理念是什么？", idnumber="R-1", tags=["三个理念"], difficulty=4, points=3)
+    rich.options[0].feedback = "对：奋力争先"
+    rich.options[1].weight = 20.0
+    rich.explanation = "见讲话第一部分。"
+    bank(rich)
+    sheet = formats.export([rich], "xlsx")
+    workbook = load_workbook(io.BytesIO(sheet))
+    header = [cell.value for cell in workbook.active[1]]
+    workbook.active.cell(2, header.index("解析") + 1, "改写后的解析")
+    edited = io.BytesIO()
+    workbook.save(edited)
+    aiken = "讲话提出的第一个理念是什么？\nA. 奋力争先\nB. 推陈出新\nC. 有为才有位\nANSWER: A\n"
+    with app.app_context():
+        plan = importer.plan_import(formats.parse("q.xlsx", edited.getvalue()))
+        (item,) = plan.items
+        assert item.action == "update"
+        assert item.data.explanation == "改写后的解析"
+        assert item.data.options[0].feedback == "对：奋力争先" and item.data.options[1].weight == 20.0
+        importer.apply_plan(plan, author=None)
+        db.session.commit()
+        # Aiken says nothing but the stem, the options and the answer.
+        plan = importer.plan_import(formats.parse("q.txt", aiken.encode()), default_category="政务信息写作基础/三个理念")
+        (item,) = plan.items
+        assert item.action == "unchanged", item.data
+        stored = logic.data_of(db.session.scalars(select(Question)).one())
+    assert (stored.difficulty, stored.points, stored.tags, stored.explanation) == (4, 3, ["三个理念"], "改写后的解析")

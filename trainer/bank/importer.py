@@ -8,7 +8,7 @@ never applied, so an import brings in all of a file or none of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,6 +47,7 @@ class PlannedItem:
     line: int
     label: str
     data: QuestionData
+    given: frozenset[str] | None = None  # what the file says; see ParsedQuestion.given
     action: str = "create"  # create | update | unchanged | kept (changed locally; course bank only)
     question_id: int | None = None
     revision: int = 0  # the stored question's revision, for updates
@@ -120,7 +121,7 @@ def plan_import(parsed: ParseResult, default_category: str | None = None, source
                 problems.append(Problem(_("与第 %(other)d 行的题目重复（同一分类下题干相同）", other=seen_stems[key]), line, "stem"))
             seen_stems.setdefault(key, line)
         plan.problems.extend(problems)
-        plan.items.append(PlannedItem(line, parsed_question.label, data, source=source))
+        plan.items.append(PlannedItem(line, parsed_question.label, data, parsed_question.given, source=source))
     _match_existing(plan)
     return plan
 
@@ -174,7 +175,42 @@ def _match_existing(plan: ImportPlan) -> None:
         existing, item.revision, item.course_revision = stored[item.question_id]
         if item.data.idnumber is None:
             item.data.idnumber = existing.idnumber  # a file without ids keeps the stored id
+        item.data = keep_what_the_file_lacks(existing, item.data, item.given)
         item.action = "unchanged" if existing.canonical() == item.data.canonical() else "update"
+
+
+# Parts copied from the stored question when a file does not carry them.
+_KEPT_FIELDS = ("explanation", "difficulty", "points", "category", "tags", "lesson", "status",
+                "feedback_true", "feedback_false", "reference_answer", "scoring_points")
+
+
+def keep_what_the_file_lacks(stored: QuestionData, incoming: QuestionData, given: frozenset[str] | None) -> QuestionData:
+    """`incoming`, with every part its file cannot express taken from `stored`.
+
+    Re-importing an Excel sheet must not wipe the option feedback and weights it has no
+    columns for, nor an Aiken file reset a question's explanation, points and tags.
+    """
+    if given is None:
+        return incoming
+    merged = replace(incoming, options=[replace(o) for o in incoming.options])
+    for name in _KEPT_FIELDS:
+        if name not in given:
+            setattr(merged, name, getattr(stored, name))
+    if merged.type != stored.type:
+        return merged
+    if "scoring" not in given:
+        merged.scoring = stored.scoring
+    before = {o.text.strip(): o for o in stored.options}
+    for option in merged.options:
+        old = before.get(option.text.strip())
+        if old is None:
+            continue
+        if "option_feedback" not in given and not option.feedback:
+            option.feedback = old.feedback
+        # A weight only means something for the same rightness it was given with.
+        if "option_weight" not in given and option.weight is None and old.correct == option.correct:
+            option.weight = old.weight
+    return merged
 
 
 def apply_plan(

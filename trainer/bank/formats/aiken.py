@@ -18,6 +18,9 @@ from flask_babel import gettext as _
 from ..schema import Option, Problem, QuestionData
 from .base import ParsedQuestion, ParseResult, check_count
 
+# An Aiken question is its stem, its options and the right one: nothing more.
+AIKEN_CARRIES = frozenset({"type", "stem", "options", "answer"})
+
 _OPTION = re.compile(r"^\s*([A-ZＡ-Ｚ])\s*[.)、．）]\s*(.*)$")
 _ANSWER = re.compile(r"^\s*(?:ANSWER|答案)\s*[:：]\s*(.*)$", re.IGNORECASE)
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -58,7 +61,7 @@ class _Draft:
         if self.problems:
             return None
         return ParsedQuestion(self.line, QuestionData(type="single", stem="\n".join(self.stem).strip(),
-                                                      options=self.options))
+                                                      options=self.options), given=AIKEN_CARRIES)
 
     def _mark(self, answer: str, line: int | None) -> None:
         letter = unicodedata.normalize("NFKC", answer).strip().upper()

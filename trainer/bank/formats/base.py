@@ -18,11 +18,24 @@ class FormatError(Exception):
         super().__init__(str(self.problem))
 
 
+# The parts of a question a file may or may not carry (ParsedQuestion.given): the
+# QuestionData field names, with each option's feedback and weight counted apart from
+# its text and rightness (which every format carries).
+CARRIED_PARTS = frozenset({
+    "type", "stem", "options", "answer", "blanks", "reference_answer", "scoring_points", "scoring",
+    "explanation", "difficulty", "points", "category", "tags", "lesson", "status", "idnumber",
+    "feedback_true", "feedback_false", "option_feedback", "option_weight",
+})
+
+
 @dataclass
 class ParsedQuestion:
     line: int  # 1-based line (text formats) or row (sheets) where the question starts
     data: QuestionData  # category "" when the file gives none (the importer applies a default)
     label: str = ""  # e.g. the GIFT ::name::, for messages
+    # What the file actually says about the question; re-importing it over a stored
+    # question keeps the stored value of every other part. None: the file carries all.
+    given: frozenset[str] | None = None
 
 
 @dataclass

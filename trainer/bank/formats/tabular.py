@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from ..schema import FALSE_WORDS, TRUE_WORDS, Option, Problem, QuestionData, split_tags
 from .base import (
+    CARRIED_PARTS,
     FormatError,
     ParsedQuestion,
     ParseResult,
@@ -177,13 +178,16 @@ def _read_rows(rows: list[tuple[int, list[Any]]]) -> ParseResult:
     columns = _read_header(header_number, header, result.problems)
     if columns is None:
         return result
+    # The sheet has no place for option feedback, option weights or true/false feedback,
+    # and a column left out of the sheet says nothing either.
+    given = frozenset({"type", "stem", "options", "answer", "blanks", "reference_answer"} | columns.keys()) & CARRIED_PARTS
     for number, cells in rows[1:]:
         row = _Row(number, cells, columns)
         data = row.question()
         if row.problems:
             result.problems.extend(row.problems)
         elif data is not None:
-            result.questions.append(ParsedQuestion(number, data, label=data.idnumber or ""))
+            result.questions.append(ParsedQuestion(number, data, label=data.idnumber or "", given=given))
     return result
 
 
