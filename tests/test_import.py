@@ -278,6 +278,21 @@ class TestCommand:
         with app.app_context():
             assert db.session.scalars(select(Question)).one().category.path == "命令行/导入"
 
+    def test_a_bad_category_an_unknown_author_or_a_large_file_are_refused(self, app, runner, make, tmp_path):
+        path = self.write(tmp_path, "q.txt", AIKEN.split("\n\n")[0].encode("utf-8"))
+        bad = runner.invoke(args=["import-questions", path, "--category", "a//b"])
+        assert bad.exit_code == 1 and "--category" in bad.output and "空的层级" in bad.output
+        nobody = runner.invoke(args=["import-questions", path, "--author", "nobody"])
+        assert nobody.exit_code == 1 and "nobody" in nobody.output
+        big = self.write(tmp_path, "big.txt", b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+        large = runner.invoke(args=["import-questions", big])
+        assert large.exit_code == 1 and "MB 的限制" in large.output
+        assert question_count(app) == 0
+        teacher = make.user(username="teacher", role="instructor")
+        assert runner.invoke(args=["import-questions", path, "--author", "Teacher"]).exit_code == 0
+        with app.app_context():
+            assert db.session.scalars(select(Question)).one().author_id == teacher
+
     def test_unreadable_file(self, app, runner, tmp_path):
         path = self.write(tmp_path, "q.docx", b"x")
         result = runner.invoke(args=["import-questions", path])
