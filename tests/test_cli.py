@@ -117,3 +117,10 @@ def test_run_warns_about_a_database_that_needs_upgrading(tmp_path, monkeypatch):
     assert "trainer db upgrade" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_command_speaks_the_configured_language(app, runner, monkeypatch):
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    result = runner.invoke(args=["create-user", "--username", "x1", "--role", "boss"], input="pw-long-enough\n")
+    assert result.exit_code == 1
+    assert "User not created" in result.output, result.output

@@ -68,13 +68,17 @@ def test_templates_have_no_untranslated_chinese():
     assert offenders == []
 
 
-def test_views_and_forms_have_no_untranslated_chinese():
-    """Strings a page shows come from views and forms; each must be wrapped for Babel."""
+def test_views_forms_and_commands_have_no_untranslated_chinese():
+    """Strings a page or a command shows come from views, forms and the CLI; each must be wrapped for Babel."""
     offenders = []
     for path in sorted((PROJECT_ROOT / "trainer").rglob("*.py")):
-        if path.name not in {"views.py", "forms.py", "web.py", "access.py", "render.py"}:
+        if path.name not in {"views.py", "forms.py", "web.py", "access.py", "render.py", "cli.py"}:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        # The demo accounts' names and units are data, the same in every language.
+        data = {id(node) for assign in ast.walk(tree) if isinstance(assign, ast.Assign)
+                and any(getattr(t, "id", None) == "DEMO_USERS" for t in assign.targets)
+                for node in ast.walk(assign.value)}
         wrapped = {
             id(arg)
             for node in ast.walk(tree)
@@ -83,7 +87,7 @@ def test_views_and_forms_have_no_untranslated_chinese():
         }
         for node in ast.walk(tree):
             if (isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
-                    and id(node) not in wrapped):
+                    and id(node) not in wrapped and id(node) not in data):
                 offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {node.value[:30]}")
     assert offenders == []
 

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from flask.cli import run_command as flask_run_command
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
@@ -51,13 +52,15 @@ def load_lessons(report_to=click.echo) -> None:
     except ContentError as error:
         db.session.rollback()
         lines = "\n".join(f"  {problem}" for problem in error.problems)
-        _fail(f"课程内容有错误，未载入任何内容：\n{lines}")
+        _fail(_("课程内容有错误，未载入任何内容：") + "\n" + lines)
     db.session.commit()
-    report_to(
-        f"课程：新建 {report.courses_created}，更新 {report.courses_updated}；"
-        f"课：新建 {report.lessons_created}，更新 {report.lessons_updated}，"
-        f"未变 {report.lessons_unchanged}，归档 {report.lessons_archived}"
-    )
+    report_to(_(
+        "课程：新建 %(courses_created)d，更新 %(courses_updated)d；"
+        "课：新建 %(lessons_created)d，更新 %(lessons_updated)d，未变 %(lessons_unchanged)d，归档 %(lessons_archived)d",
+        courses_created=report.courses_created, courses_updated=report.courses_updated,
+        lessons_created=report.lessons_created, lessons_updated=report.lessons_updated,
+        lessons_unchanged=report.lessons_unchanged, lessons_archived=report.lessons_archived,
+    ))
 
 
 def load_question_bank(report_to=click.echo) -> None:
@@ -70,10 +73,12 @@ def load_question_bank(report_to=click.echo) -> None:
         summary = import_folder(folder)
     except DomainError as error:
         db.session.rollback()
-        _fail(f"题库文件有错误，未导入任何题目：\n{error.message}")
+        _fail(_("题库文件有错误，未导入任何题目：") + "\n" + error.message)
     db.session.commit()
-    kept = f"，保留教师修改过的 {summary.kept}" if summary.kept else ""
-    report_to(f"题库：新建 {summary.created}，更新 {summary.updated}，未变 {summary.unchanged}{kept}")
+    report = _("题库：新建 %(created)d，更新 %(updated)d，未变 %(unchanged)d", **summary.as_dict())
+    if summary.kept:
+        report += _("，保留教师修改过的 %(kept)d", kept=summary.kept)
+    report_to(report)
 
 
 DEMO_USERS = (
@@ -115,12 +120,12 @@ def initialize(demo: bool = False) -> None:
         created = create_demo_accounts()
         db.session.commit()
         if created:
-            click.echo("\n演示账号（密码只显示这一次，请记下）：")
+            click.echo("\n" + _("演示账号（密码只显示这一次，请记下）："))
             for username, role, password in created:
-                click.echo(f"  {role:<10} 用户名 {username:<10} 密码 {password}")
+                click.echo(f"  {role:<10} " + _("用户名 %(username)s  密码 %(password)s", username=f"{username:<10}", password=password))
             click.echo("")
         else:
-            click.echo("演示账号已存在，未修改其密码。")
+            click.echo(_("演示账号已存在，未修改其密码。"))
 
 
 @click.command("init")
@@ -162,12 +167,12 @@ def create_user_command(username, role, display_name, unit, cohort, courses) -> 
         known = {c.slug: c.id for c in lessons.all_courses()}
         unknown = [slug for slug in courses if slug not in known]
         if unknown:
-            raise DomainError(f"未知的课程：{', '.join(unknown)}", "course")
+            raise DomainError(_("未知的课程：%(slugs)s", slugs=", ".join(unknown)), "course")
     except DomainError as error:
-        _fail(f"未创建用户：{error.message}")
+        _fail(_("未创建用户：%(reason)s", reason=error.message))
     course_ids = [known[slug] for slug in courses] if courses else list(known.values())
     if sys.stdin.isatty():
-        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+        password = click.prompt(_("密码"), hide_input=True, confirmation_prompt=_("再次输入密码"))
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
@@ -178,9 +183,9 @@ def create_user_command(username, role, display_name, unit, cohort, courses) -> 
             lessons.assign_instructor(user, course_ids)
     except DomainError as error:
         db.session.rollback()
-        _fail(f"未创建用户：{error.message}")
+        _fail(_("未创建用户：%(reason)s", reason=error.message))
     db.session.commit()
-    click.echo(f"已创建用户 {user.username}（{user.role_label}）")
+    click.echo(_("已创建用户 %(username)s（%(role)s）", username=user.username, role=user.role_label))
 
 
 @click.command("run", context_settings=flask_run_command.context_settings)
@@ -190,12 +195,12 @@ def run_command(ctx: click.Context, **kwargs) -> None:
     app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context():
         if not database_is_initialized():
-            click.echo("数据库尚未初始化，正在初始化……")
+            click.echo(_("数据库尚未初始化，正在初始化……"))
             initialize(demo=False)
-            click.echo("提示：运行 trainer init --demo 可创建演示账号，或用 trainer create-user 创建管理员。")
+            click.echo(_("提示：运行 trainer init --demo 可创建演示账号，或用 trainer create-user 创建管理员。"))
         elif not database_is_current():
             # Upgrading is an operator's decision (other hosts may still run old code).
-            click.echo("警告：数据库结构不是最新版本，请先运行 trainer db upgrade（或 trainer init）。", err=True)
+            click.echo(_("警告：数据库结构不是最新版本，请先运行 trainer db upgrade（或 trainer init）。"), err=True)
     ctx.invoke(flask_run_command, **kwargs)
 
 

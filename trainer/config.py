@@ -71,6 +71,12 @@ def _timezone(text: str) -> str:
     return text
 
 
+def _language(text: str) -> str:
+    if text not in ("zh_CN", "en"):
+        raise ValueError("must be zh_CN or en")
+    return text
+
+
 def _log_level(text: str) -> str:
     level = text.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -92,6 +98,9 @@ SETTINGS = (
             "Folder of lesson files (`<course>/course.yaml`, `<course>/NN-slug.md`). Default: `lessons/`."),
     Setting("TRAINER_QUESTION_BANK_DIR", "QUESTION_BANK_DIR", str,
             "Folder of the course's question files that `trainer init` loads. Default: `question_bank/`."),
+    Setting("TRAINER_LANGUAGE", "BABEL_DEFAULT_LOCALE", _language,
+            "Language of the site until a user picks one with the language switch, and of the "
+            "`trainer` command's messages: `zh_CN` or `en`. Default: `zh_CN`."),
     Setting("TRAINER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", _timezone,
             "Time zone in which dates are shown. Default: `Asia/Shanghai`."),
     Setting("TRAINER_SECURE_COOKIES", "SESSION_COOKIE_SECURE", _bool,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, current_app, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,12 +27,14 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """Chinese unless the user chose otherwise with the language switch."""
+    """The site's language (Chinese unless configured) unless the user chose another
+    with the language switch; outside a request (the CLI), the site's language."""
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
     try:
         chosen = session.get("lang")
-    except RuntimeError:  # outside a request: CLI and background work speak Chinese
-        return LANGUAGES[0]
-    return chosen if chosen in LANGUAGES else LANGUAGES[0]
+    except RuntimeError:
+        return default
+    return chosen if chosen in LANGUAGES else default
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
