@@ -147,6 +147,8 @@ def test_a_logged_in_user_gets_the_friendly_500_when_the_database_is_down(migrat
 
     app.login_manager.user_loader(unreachable)
     response = client.get("/boom")
+    with app.app_context():
+        db.engine.dispose()  # this app's own pool: closed now, not whenever it is collected
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "服务器出错了" in page and 'class="site-header"' in page

@@ -148,3 +148,19 @@ def test_lesson_content_is_escaped_and_sanitized(app, make, login_as):
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#39;t&#39;)" in page
     assert "&lt;b&gt;目标" in page and "&lt;i&gt;原文" in page
     assert "<script>x" not in client.get("/learn/evil/").get_data(as_text=True)
+
+
+def test_a_typed_line_break_is_a_line_break():
+    html = str(render_markdown("阅读下面的材料：\n材料：某县……"))
+    assert html.strip() == "<p>阅读下面的材料：<br>\n材料：某县……</p>"
+
+
+def test_feedback_markdown_is_rendered_and_sanitized(app, bank, login_as):
+    from trainer.bank.schema import Option, QuestionData
+
+    (question_id,) = bank(QuestionData("single", "题？", "a", options=[
+        Option("甲", True, feedback="**对**，见讲话"), Option("乙", feedback="<script>alert(1)</script>")]))
+    client, _ = login_as("instructor")
+    page = client.get(f"/bank/questions/{question_id}").get_data(as_text=True)
+    assert "<strong>对</strong>，见讲话" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

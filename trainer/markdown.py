@@ -10,7 +10,10 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+# `breaks`: a line break typed in a textarea (a stem's "材料：" on its own line, numbered
+# sub-questions) is a line break on the page, as instructors expect; Chinese text has
+# no hard-wrapped paragraphs for it to break.
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}).enable(
     ["table", "strikethrough"]
 )
 

@@ -6,6 +6,7 @@ import pytest
 
 from trainer.bank.formats import export, parse
 from trainer.bank.schema import Option, QuestionData
+from trainer.bank.scoring import score
 
 
 def read(text: str):
@@ -57,13 +58,21 @@ def test_a_single_right_answer_by_weight():
 @pytest.mark.parametrize("block", [
     "{=甲 =乙 ~丙}",
     "{~%50%甲 ~%50%乙 ~%-100%丙}",
-    "{=甲 ~%50%乙 ~丙}",
     "{~%50%甲 ~丙}",
 ])
 def test_several_right_answers_make_a_weighted_multiple_choice(block):
     data = only("选出正确的：" + block)
     assert data.type == "multiple" and data.scoring == "weighted"
     assert data.options[0].correct and not data.options[-1].correct
+
+
+def test_one_equals_sign_makes_a_single_choice_with_partial_credit_as_in_moodle():
+    data = only("题？{=甲 ~%50%乙 ~%-25%丙 ~丁}")
+    assert data.type == "single"
+    assert [(o.correct, o.weight) for o in data.options] == [(True, None), (False, 50.0), (False, -25.0), (False, None)]
+    assert score(data, 0) == data.points and score(data, 1) == data.points / 2 and score(data, 3) == 0
+    again = only(export([data], "gift").decode("utf-8"))
+    assert again.options == data.options and again.type == "single"
 
 
 def test_weights_are_kept():
@@ -225,7 +234,8 @@ def test_name_with_escaped_colons():
     assert read(r"::a\:\:b:: 题？{T}").questions[0].label == "a::b"
 
 
-@pytest.mark.parametrize("tag", ["[markdown]", "[plain]", "[html]", "[moodle]"])
+# `[html]` text is converted to Markdown as well: see test_gift_html.py.
+@pytest.mark.parametrize("tag", ["[markdown]", "[plain]", "[moodle]"])
 def test_text_format_tags_are_dropped(tag):
     data = only(f"::名字::{tag}**题干**{{={tag}甲#{tag}反馈 ~乙 ####{tag}解析}}")
     assert data.stem == "**题干**" and data.options[0] == Option("甲", True, None, "反馈")
@@ -376,6 +386,10 @@ def test_export_round_trips_awkward_questions(question):
 
 
 def test_weights_that_contradict_rightness_are_dropped():
-    question = QuestionData(type="single", stem="s", options=[Option("甲", True, 30.0), Option("乙", False, 20.0)])
+    question = QuestionData(type="multiple", stem="s", scoring="weighted",
+                            options=[Option("甲", True, -30.0), Option("乙", False, 20.0)])
     (parsed,) = parse("bank.gift", export([question], "gift")).questions
     assert parsed.data.options == [Option("甲", True), Option("乙")]
+    single = QuestionData(type="single", stem="s", options=[Option("甲", True, 30.0), Option("乙", False, 20.0)])
+    (parsed,) = parse("bank.gift", export([single], "gift")).questions
+    assert parsed.data.options == [Option("甲", True), Option("乙", False, 20.0)]  # partial credit stays

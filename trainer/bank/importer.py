@@ -137,6 +137,7 @@ def _match_existing(plan: ImportPlan) -> None:
     for batch in chunks(paths):
         categories.update(db.session.execute(select(Category.path, Category.id).where(Category.path.in_(batch))).all())
     by_stem: dict[tuple[int, str], tuple[int, str | None]] = {}
+    anywhere: dict[str, list[tuple[int, str | None]]] = {}
     hashes = sorted({stem_hash(item.data.stem) for item in plan.items})
     for batch in chunks(hashes):
         rows = db.session.execute(
@@ -146,14 +147,21 @@ def _match_existing(plan: ImportPlan) -> None:
         )
         for category_id, digest, question_id, idnumber in rows:
             by_stem.setdefault((category_id, digest), (question_id, idnumber))
+            anywhere.setdefault(digest, []).append((question_id, idnumber))
     for item in plan.items:
         data = item.data
         match = by_idnumber.get(data.idnumber) if data.idnumber else None
+        found = None
         if match is None and data.category in categories:
             found = by_stem.get((categories[data.category], stem_hash(data.stem)))
-            # A stem match adopts the file's idnumber only if the stored question has none.
-            if found is not None and (found[1] is None or not data.idnumber or found[1] == data.idnumber):
-                match = found[0]
+        if match is None and found is None and item.given is not None and "category" not in item.given:
+            # The file names no category (Aiken, a Moodle file without $CATEGORY): the stem
+            # alone finds the question, wherever it is filed, if only one question has it.
+            same_stem = anywhere.get(stem_hash(data.stem), [])
+            found = same_stem[0] if len(same_stem) == 1 else None
+        # A stem match adopts the file's idnumber only if the stored question has none.
+        if found is not None and (found[1] is None or not data.idnumber or found[1] == data.idnumber):
+            match = found[0]
         item.question_id = match
     first_line: dict[int, int] = {}
     for item in plan.items:

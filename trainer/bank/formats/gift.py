@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from ..schema import BLANK_MARK, Option, Problem, QuestionData
 from .base import (
+    CARRIED_PARTS,
     ParsedQuestion,
     ParseResult,
     check_count,
@@ -23,18 +24,22 @@ from .base import (
     read_status,
     split_blanks,
 )
+from .html_text import html_to_markdown, html_to_plain
 
 # Characters a backslash makes literal; `\n` is a line break.
 _ESCAPES = {"\\": "\\", "~": "~", "=": "=", "#": "#", "{": "{", "}": "}", ":": ":", "n": "\n"}
 _ESCAPE = re.compile(r"\\[\\~=#{}:n]")
 _SPECIAL = re.compile(r"[\\~=#{}:]")
-_FORMAT_TAG = re.compile(r"\[(?:html|plain|markdown|moodle)\]")
+_FORMAT_TAG = re.compile(r"\[(html|plain|markdown|moodle)\]")
 _WEIGHT = re.compile(r"%(-?\d+(?:\.\d+)?)%")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _CATEGORY = "$CATEGORY:"
 _META_ITEM = re.compile(r"\[([A-Za-z_]+):((?:\\.|[^\]\\])*)\]")
 _META_ESCAPE = re.compile(r"\\([\\\]n])")
+# Comment keys, and the part of a question each one carries when present.
+_META_PARTS = (("difficulty", "difficulty"), ("points", "points"), ("status", "status"), ("lesson", "lesson"),
+               ("tag", "tags"), ("scoring", "scoring"))
 _META_KEYS = ("id", "tag", "difficulty", "points", "status", "lesson", "scoring", "reference", "point", "blanks")
 
 
@@ -105,13 +110,22 @@ class _Text:
         return pieces
 
 
-def _final(piece: _Text | None) -> str:
-    """A piece of answer text as stored: trimmed, without a `[markdown]`-style tag."""
+def _final(piece: _Text | None, question_format: str | None = None, *, plain: bool = False) -> str:
+    """A piece of answer text as stored: trimmed, without a `[markdown]`-style tag.
+
+    As in Moodle, text without a tag of its own is in the question's format. HTML
+    becomes the bank's Markdown, or plain text (`plain`) for an answer that is compared
+    with what a trainee types."""
     if piece is None:
         return ""
     text = piece.text.strip()
+    text_format = question_format
     match = _FORMAT_TAG.match(text)
-    return text[match.end():].strip() if match else text
+    if match:
+        text_format, text = match.group(1), text[match.end():].strip()
+    if text_format == "html":
+        return html_to_plain(text) if plain else html_to_markdown(text)
+    return text
 
 
 @dataclass
@@ -211,6 +225,7 @@ class _QuestionReader:
         self.category = category
         self.problems: list[Problem] = []
         self.empty_block = False
+        self.format: str | None = None  # the question text's format tag: html, markdown, plain, moodle
 
     def problem(self, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(message, line=line or self.line))
@@ -229,21 +244,24 @@ class _QuestionReader:
         if parts is None:
             return None
         before, answer, after = parts
+        tag = _FORMAT_TAG.match(before.text)
+        if tag:
+            self.format, before = tag.group(1), before[tag.end():]
         general = ""
         separator = answer.rfind("####")
         if separator != -1:
-            general = _final(answer[separator + 4:])
+            general = _final(answer[separator + 4:], self.format)
             answer = answer[:separator]
         answer = answer.strip()
         self.empty_block = not answer.text
         data = self._question(answer, general)
         if data is None:
             return None
-        data.stem = _stem(before.text, after.text, blank=data.type == "blank")
+        data.stem = _stem(before.text, after.text, blank=data.type == "blank", html=self.format == "html")
         self._apply_metadata(data)
         if self.problems:
             return None
-        return ParsedQuestion(self.line, data, label=label)
+        return ParsedQuestion(self.line, data, label=label, given=self._given())
 
     def _split_block(self, text: _Text) -> tuple[_Text, _Text, _Text] | None:
         """The text before the answer block, inside it and after it."""
@@ -279,7 +297,8 @@ class _QuestionReader:
         return self._short_answer(answer, general)
 
     def _choice(self, answer: _Text, general: str) -> QuestionData | None:
-        options = []
+        options: list[Option] = []
+        markers: list[str] = []
         for marker, piece in answer.split_at("=~"):
             piece = piece.strip()
             if not marker and not piece.text:
@@ -291,18 +310,26 @@ class _QuestionReader:
                 weight = float(match.group(1))
                 piece = piece[match.end():]
             text, feedback = piece.partition("#")
-            option_text = _final(text)
+            option_text = _final(text, self.format)
             if not option_text:
                 self.problem(_("答案块中有空的选项（= 或 ~ 后面没有内容）。"))
                 return None
+            markers.append(marker)
             correct = marker == "=" or (weight is not None and weight > 0)
-            options.append(Option(option_text, correct, weight, _final(feedback)))
+            options.append(Option(option_text, correct, weight, _final(feedback, self.format)))
         data = QuestionData(type="single", stem="", options=options, explanation=general)
-        right = [option for option in options if option.correct]
         scoring = self.metadata.last("scoring")
         if scoring is not None:
             data.type, data.scoring = "multiple", read_scoring(scoring)
-        elif len(right) > 1 or any(option.weight not in (None, 100) for option in right):
+            return data
+        if markers.count("=") == 1:
+            # Moodle: one `=` makes a single choice; `~%50%` answers beside it are wrong
+            # answers that earn partial credit, not further right answers.
+            for option, marker in zip(options, markers):
+                option.correct = marker == "="
+            return data
+        right = [option for option in options if option.correct]
+        if len(right) > 1 or any(option.weight not in (None, 100) for option in right):
             data.type, data.scoring = "multiple", "weighted"
         return data
 
@@ -310,8 +337,8 @@ class _QuestionReader:
         wrong, right = feedback.partition("#") if feedback is not None else (None, None)
         # Moodle's order is "#shown when wrong#shown when right", whichever the answer is.
         shown_if_true, shown_if_false = (right, wrong) if answer else (wrong, right)
-        return QuestionData(type="truefalse", stem="", answer=answer, feedback_true=_final(shown_if_true),
-                            feedback_false=_final(shown_if_false), explanation=general)
+        return QuestionData(type="truefalse", stem="", answer=answer, feedback_true=_final(shown_if_true, self.format),
+                            feedback_false=_final(shown_if_false, self.format), explanation=general)
 
     def _accepted(self, answer: _Text) -> list[_Text] | None:
         """The `=` answers of a short-answer or numerical block, weights removed;
@@ -334,7 +361,7 @@ class _QuestionReader:
         variants = []
         for piece in pieces:
             # A blank keeps no feedback per accepted answer, so any is dropped.
-            variant = _final(piece.partition("#")[0])
+            variant = _final(piece.partition("#")[0], self.format, plain=True)
             if not variant:
                 self.problem(_("答案块中有空的答案（= 后面没有内容）。"))
                 return None
@@ -352,6 +379,8 @@ class _QuestionReader:
         variants = []
         for piece in pieces:
             value = piece.partition("#")[0].text.strip()
+            if self.format == "html":
+                value = html_to_plain(value)
             if ".." in value:
                 self.problem(_("不支持带范围的数值题（如 {#1..5}），只能导入精确的数值，如 {#2020}。"))
                 return None
@@ -377,7 +406,8 @@ class _QuestionReader:
         if float(match.group(1)) != 100:
             self.problem(_(
                 "填空题只接受完全正确的答案，不支持答案“%(answer)s”上的部分得分权重 %(weight)s；"
-                "请删除这个答案或它的权重。", answer=_final(piece[match.end():].partition("#")[0]), weight=match.group()))
+                "请删除这个答案或它的权重。", answer=_final(piece[match.end():].partition("#")[0], self.format, plain=True),
+                weight=match.group()))
             return None
         return piece[match.end():]
 
@@ -396,6 +426,14 @@ class _QuestionReader:
             return None
         return QuestionData(type="short", stem="", reference_answer=reference,
                             scoring_points=self.metadata.all("point"), explanation=general)
+
+    def _given(self) -> frozenset[str]:
+        """What this question's text says: a Moodle file has no comments for the bank's own
+        fields, and without `$CATEGORY:` no category; re-importing it keeps those."""
+        missing = {part for key, part in _META_PARTS if key not in self.metadata}
+        if not self.category:
+            missing.add("category")
+        return CARRIED_PARTS - missing
 
     def _apply_metadata(self, data: QuestionData) -> None:
         meta = self.metadata
@@ -427,18 +465,15 @@ class _QuestionReader:
         return int(value)
 
 
-def _stem(before: str, after: str, *, blank: bool) -> str:
-    """The question text with the answer block taken out, as Moodle does; a block inside
-    the text leaves a blank mark where it stood."""
-    if after.strip():
-        stem = before + "___" + after
-    else:
-        stem = before.rstrip()
-        if blank and not BLANK_MARK.search(stem):
-            stem += " ___"
-    stem = stem.strip()
-    match = _FORMAT_TAG.match(stem)
-    return stem[match.end():].strip() if match else stem
+def _stem(before: str, after: str, *, blank: bool, html: bool) -> str:
+    """The question text (its format tag already taken off) with the answer block taken
+    out, as Moodle does; a block inside the text leaves a blank mark where it stood."""
+    stem = before + "___" + after if after.strip() else before.rstrip()
+    if html:
+        stem = html_to_markdown(stem)
+    if blank and not after.strip() and not BLANK_MARK.search(stem):
+        stem += " ___"
+    return stem.strip()
 
 
 def write_gift(questions: list[QuestionData]) -> bytes:
@@ -480,10 +515,12 @@ def _marker(option: Option, qtype: str) -> str:
     contradicts the option's rightness cannot be written and is left out."""
     weight = option.weight
     if option.correct:
-        if weight is not None and weight > 0 and (qtype == "multiple" or weight == 100):
+        # A single choice's right answer is always `=`: that `=` is what tells Moodle
+        # (and our reader) that `~%50%` answers beside it are partial credit.
+        if qtype == "multiple" and weight is not None and weight > 0:
             return f"~%{_number(weight)}%"
         return "="
-    if weight is not None and weight <= 0:
+    if weight is not None and (weight <= 0 or (qtype == "single" and weight < 100)):
         return f"~%{_number(weight)}%"
     return "~"
 
