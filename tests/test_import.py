@@ -473,3 +473,12 @@ def test_a_moodle_gift_file_keeps_the_fields_it_has_no_comments_for(app, bank):
         assert item.action == "update" and item.data.explanation == "新的解析"
         assert (item.data.tags, item.data.difficulty, item.data.points, item.data.category) == (
             ["三个理念"], 5, 4, "政务信息写作基础/三个理念")
+
+
+def test_a_moodle_description_is_shown_as_left_out_and_does_not_block_the_import(app, login_as):
+    client, _ = login_as("instructor")
+    gift = "::说明::本测验共 2 题，请认真作答。\n\n::第一题::讲话提出了几个理念？{=三个 ~两个}\n".encode()
+    location, page = preview_of(client, upload(client, "moodle.gift", gift))
+    assert "以下内容不是题目，不会导入" in page and "第 1 行" in page and "Moodle 的“说明”" in page
+    assert client.post(location + "/confirm").status_code == 302
+    assert question_count(app) == 1

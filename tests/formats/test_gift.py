@@ -313,7 +313,6 @@ def test_supported_questions_are_read_and_each_unsupported_one_reported():
     assert [(q.line, q.data.type) for q in result.questions] == [(1, "single"), (8, "truefalse"), (43, "short")]
     assert [(p.line, p.message) for p in result.problems] == [
         (3, "不支持匹配题（答案中有 ->），这道题没有导入。"),
-        (10, "这段文字没有答案块 {…}，是 Moodle 的“说明”而不是题目，不能导入；如果它是题目，请补上答案块。"),
         (12, "不支持带范围的数值题（如 {#1..5}），只能导入精确的数值，如 {#2020}。"),
         (14, "不支持带误差的数值题（如 {#3.14:0.01}），只能导入精确的数值，如 {#2020}。"),
         (16, "答案块的花括号不配对：有 { 没有 }，或有 } 没有 {。题目文字中的花括号请写成 \\{ 和 \\}。"),
@@ -328,6 +327,10 @@ def test_supported_questions_are_read_and_each_unsupported_one_reported():
         (35, "注释 [scoring:…] 只适用于选择题的答案块 {=… ~…}。"),
         (38, "注释 [blanks:…] 只适用于空的答案块 {}。"),
         (41, "这一组 [名称:值] 注释后面没有紧跟着题目，因此不会生效；注释和它所属的题目之间不能有空行。"),
+    ]
+    # A Moodle "description" is not a question: left out, and said so, without refusing the file.
+    assert [(n.line, n.message) for n in result.notices] == [
+        (10, "这段文字没有答案块 {…}，是 Moodle 的“说明”而不是题目，没有导入；如果它是题目，请补上答案块后重新导入。"),
     ]
 
 

@@ -61,6 +61,8 @@ def import_questions_command(file: Path, category: str, dry_run: bool, author: s
             label=f" ({item.label})" if item.label else "", action=_action_word(item.action),
             stem=item.data.stem.splitlines()[0][:40],
         ))
+    for notice in plan.notices:
+        click.echo(_("未导入：%(notice)s", notice=notice))
     if not plan.ok:
         problems = len(plan.problems) + len(plan.source_problems)
         click.echo("\n" + _("发现 %(n)d 个问题，未导入任何题目：", n=problems), err=True)

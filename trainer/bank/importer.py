@@ -59,6 +59,7 @@ class PlannedItem:
 class ImportPlan:
     items: list[PlannedItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)  # left out on purpose; not a reason to refuse
     source_problems: list[tuple[str, Problem]] = field(default_factory=list)
 
     def count(self, action: str) -> int:
@@ -91,7 +92,7 @@ def parse_file(filename: str, raw: bytes) -> ParseResult:
 
 def plan_import(parsed: ParseResult, default_category: str | None = None, source: str = "") -> ImportPlan:
     """Check every question and decide what importing it would do. Reads only."""
-    plan = ImportPlan(problems=list(parsed.problems))
+    plan = ImportPlan(problems=list(parsed.problems), notices=list(parsed.notices))
     fallback = (
         normalize_category(parsed.defaults.get("category"))
         or normalize_category(default_category)

@@ -50,6 +50,9 @@ class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     defaults: dict[str, str] = field(default_factory=dict)
+    # What was left out on purpose (a Moodle description is not a question): shown in
+    # the preview, but no reason to refuse the file.
+    notices: list[Problem] = field(default_factory=list)
 
 
 def check_count(count: int, max_questions: int) -> None:

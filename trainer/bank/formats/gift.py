@@ -185,6 +185,10 @@ def read_gift(text: str, max_questions: int) -> ParseResult:
         parsed = question.read()
         if question.problems:
             result.problems.extend(question.problems)
+        elif question.description:
+            result.notices.append(Problem(_(
+                "这段文字没有答案块 {…}，是 Moodle 的“说明”而不是题目，没有导入；如果它是题目，请补上答案块后重新导入。"),
+                line=question.line))
         elif parsed is not None:
             result.questions.append(parsed)
     return result
@@ -224,6 +228,7 @@ class _QuestionReader:
         self.metadata = metadata
         self.category = category
         self.problems: list[Problem] = []
+        self.description = False  # text without an answer block: Moodle's "description"
         self.empty_block = False
         self.format: str | None = None  # the question text's format tag: html, markdown, plain, moodle
 
@@ -267,7 +272,7 @@ class _QuestionReader:
         """The text before the answer block, inside it and after it."""
         start, end = text.find("{"), text.find("}")
         if start == -1 and end == -1:
-            self.problem(_("这段文字没有答案块 {…}，是 Moodle 的“说明”而不是题目，不能导入；如果它是题目，请补上答案块。"))
+            self.description = True
             return None
         nested = text.find("{", start + 1)
         if start == -1 or end < start or -1 < nested < end:
