@@ -93,6 +93,12 @@ def test_trainees_cannot_reach_the_bank(app, bank, login_as, method, url):
 
 
 class TestEditing:
+    def test_an_overlong_option_is_named_beside_it(self, app, login_as):
+        client, _ = login_as("instructor")
+        response = client.post("/bank/questions/new", data=form_data(single(), **{"options-1-text": "长" * 2001}))
+        assert response.status_code == 400
+        assert re.search(r'id="options-1-text-error">“选项内容”不能超过 2000 个字符', response.get_data(as_text=True))
+
     def test_option_weights_are_shown_and_editable(self, app, bank, login_as):
         data = single()
         data.options[1].weight = 50.0

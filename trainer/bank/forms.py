@@ -66,9 +66,9 @@ def _check_weight(form, field) -> None:
 
 
 class OptionForm(Form):
-    text = StringField(_l("选项内容"), validators=[Optional(), Length(max=2000)])
+    text = StringField(_l("选项内容"), validators=[Optional(), Length(max=2000, message=_l("“选项内容”不能超过 2000 个字符"))])
     correct = BooleanField(_l("正确"))
-    feedback = StringField(_l("选后反馈"), validators=[Optional(), Length(max=2000)])
+    feedback = StringField(_l("选后反馈"), validators=[Optional(), Length(max=2000, message=_l("“选后反馈”不能超过 2000 个字符"))])
     weight = StringField(_l("得分比例（%）"), validators=[Optional(), Length(max=20), _check_weight])
 
 
