@@ -14,6 +14,7 @@ from trainer.bank.schema import Option, QuestionData
 from trainer.markdown import render_markdown
 
 from .strategies import FAST, text
+from .test_gift import only, read
 
 # What Moodle's own GIFT export writes for questions edited in its HTML editor: the
 # question text tagged [html], answers and feedback in the same format without a tag,
@@ -90,17 +91,6 @@ EXPECTED = [
     QuestionData(type="short", stem="简述政务信息的“四快”。", category=CATEGORY,
                  reference_answer="**发现问题快**、采编撰写快……"),
 ]
-
-
-def read(text: str):
-    return parse("bank.gift", text.encode())
-
-
-def only(text: str) -> QuestionData:
-    result = read(text)
-    assert result.problems == []
-    (question,) = result.questions
-    return question.data
 
 
 # ---------------------------------------------------------------- GIFT

@@ -134,7 +134,7 @@ def _xlsx_rows(raw: bytes, max_questions: int) -> list[tuple[int, list[Any]]]:
             unpacked = sum(info.file_size for info in archive.infolist())
     except Exception:
         # A damaged directory fails in many ways (BadZipFile, EOFError, even
-        # NotImplementedError for a garbled version field); all mean "not a workbook".
+        # an "unsupported zip version" error for a garbled version field); all mean "not a workbook".
         raise FormatError(invalid) from None
     if unpacked > _MAX_UNPACKED:
         raise FormatError(invalid)
