@@ -64,11 +64,11 @@ def _taken_error(name: str) -> DomainError:
 
 
 def _flush_name(name: str) -> None:
-    """Flush the new name; a concurrent request that took it first loses this one, cleanly."""
+    """Flush the new name; when a concurrent request took it first, this one is refused
+    like any other taken name (and the caller rolls back)."""
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise _taken_error(name) from None
 
 

@@ -57,12 +57,35 @@ def tree() -> list[CategoryRow]:
     ]
 
 
+def below(path: str):
+    """The condition for the categories under `path` (not `path` itself)."""
+    return Category.path.like(escape_like(path) + "/%", escape="\\")
+
+
+def branch_ids(category_id: int, path: str):
+    """SELECT the ids of a category and every category below it."""
+    return select(Category.id).where((Category.id == category_id) | below(path))
+
+
+def _empty_leaf(category_id):
+    """Conditions for a category (an id or the id column) holding no question and no sub-category."""
+    child = aliased(Category)  # not correlated with a DELETE's own table
+    return (
+        ~select(Question.id).where(Question.category_id == category_id).exists(),
+        ~select(child.id).where(child.parent_id == category_id).exists(),
+    )
+
+
+def _exists_error(path: str) -> DomainError:
+    return DomainError(
+        _("分类“%(path)s”已经存在；要合并两个分类，请在题库中勾选题目后用“移动到分类”。", path=path), "path"
+    )
+
+
 def summary(category: Category) -> CategoryRow:
     """The counts of one category."""
     child = aliased(Category)
-    branch = select(Category.id).where(
-        (Category.id == category.id) | Category.path.like(escape_like(category.path) + "/%", escape="\\")
-    )
+    branch = branch_ids(category.id, category.path)
     direct, in_branch, children = db.session.execute(
         select(
             select(func.count(Question.id)).where(Question.category_id == category.id).scalar_subquery(),
@@ -88,15 +111,12 @@ def move(category: Category, new_path_text: str) -> int:
     if new_path.startswith(old_path + "/"):
         raise DomainError(_("不能把分类移到它自己的下级分类中"), "path")
     if db.session.scalar(select(Category.id).where(Category.path == new_path)) is not None:
-        raise DomainError(
-            _("分类“%(path)s”已经存在；要合并两个分类，请在题库中勾选题目后用“移动到分类”。", path=new_path), "path"
-        )
+        raise _exists_error(new_path)
     parent_path, _sep, name = new_path.rpartition("/")
     parent_id = ensure_categories([parent_path])[parent_path] if parent_path else None
-    below = Category.path.like(escape_like(old_path) + "/%", escape="\\")
     descendants = db.session.execute(
         update(Category)
-        .where(below)
+        .where(below(old_path))
         # substr counts characters on both backends, so Chinese names are cut correctly.
         .values(path=literal(new_path) + func.substr(Category.path, len(old_path) + 1))
         .execution_options(synchronize_session=False)
@@ -105,22 +125,19 @@ def move(category: Category, new_path_text: str) -> int:
     try:
         db.session.flush()
     except IntegrityError:
-        # Another request created the same path between the check and here.
-        db.session.rollback()
-        raise DomainError(_("分类“%(path)s”已经存在", path=new_path), "path") from None
+        # Another request created the same path between the check and here; the
+        # caller rolls the request back, as for any refusal.
+        raise _exists_error(new_path) from None
     db.session.expire_all()
     return descendants + 1
 
 
 def remove(category: Category) -> None:
     """Delete a category that holds no question and no sub-category."""
-    has_questions = select(Question.id).where(Question.category_id == category.id).exists()
-    child = aliased(Category)  # not correlated with the DELETE's own table
-    has_children = select(child.id).where(child.parent_id == category.id).exists()
     # Checked and deleted in one statement, so a question filed meanwhile keeps its category.
     deleted = db.session.execute(
         delete(Category)
-        .where(Category.id == category.id, ~has_questions, ~has_children)
+        .where(Category.id == category.id, *_empty_leaf(category.id))
         .execution_options(synchronize_session=False)
     ).rowcount
     if not deleted:
@@ -133,18 +150,13 @@ def prune_empty() -> int:
     for row in tree():
         if row.in_branch == 0:
             by_depth.setdefault(row.category.path.count("/"), []).append(row.category.id)
-    child = aliased(Category)
     removed = 0
     # One statement per level, deepest first, so a parent is childless by the time its turn
     # comes; the conditions are checked again in the statement, against concurrent filing.
     for depth in sorted(by_depth, reverse=True):
         removed += db.session.execute(
             delete(Category)
-            .where(
-                Category.id.in_(by_depth[depth]),
-                ~select(Question.id).where(Question.category_id == Category.id).exists(),
-                ~select(child.id).where(child.parent_id == Category.id).exists(),
-            )
+            .where(Category.id.in_(by_depth[depth]), *_empty_leaf(Category.id))
             .execution_options(synchronize_session=False)
         ).rowcount
     return removed

@@ -137,8 +137,8 @@ def _match_existing(plan: ImportPlan) -> None:
     paths = sorted({item.data.category for item in plan.items})
     for batch in chunks(paths):
         categories.update(db.session.execute(select(Category.path, Category.id).where(Category.path.in_(batch))).all())
-    by_stem: dict[tuple[int, str], tuple[int, str | None]] = {}
-    anywhere: dict[str, list[tuple[int, str | None]]] = {}
+    # Stored questions by stem digest, oldest first: (category id, question id, idnumber).
+    by_stem: dict[str, list[tuple[int, int, str | None]]] = {}
     hashes = sorted({stem_hash(item.data.stem) for item in plan.items})
     for batch in chunks(hashes):
         rows = db.session.execute(
@@ -147,22 +147,19 @@ def _match_existing(plan: ImportPlan) -> None:
             .order_by(Question.id)
         )
         for category_id, digest, question_id, idnumber in rows:
-            by_stem.setdefault((category_id, digest), (question_id, idnumber))
-            anywhere.setdefault(digest, []).append((question_id, idnumber))
+            by_stem.setdefault(digest, []).append((category_id, question_id, idnumber))
     for item in plan.items:
         data = item.data
         match = by_idnumber.get(data.idnumber) if data.idnumber else None
-        found = None
-        if match is None and data.category in categories:
-            found = by_stem.get((categories[data.category], stem_hash(data.stem)))
-        if match is None and found is None and item.given is not None and "category" not in item.given:
+        same_stem = by_stem.get(stem_hash(data.stem), []) if match is None else []
+        found = next((q for q in same_stem if q[0] == categories.get(data.category)), None)
+        if found is None and len(same_stem) == 1 and item.given is not None and "category" not in item.given:
             # The file names no category (Aiken, a Moodle file without $CATEGORY): the stem
             # alone finds the question, wherever it is filed, if only one question has it.
-            same_stem = anywhere.get(stem_hash(data.stem), [])
-            found = same_stem[0] if len(same_stem) == 1 else None
+            found = same_stem[0]
         # A stem match adopts the file's idnumber only if the stored question has none.
-        if found is not None and (found[1] is None or not data.idnumber or found[1] == data.idnumber):
-            match = found[0]
+        if found is not None and (found[2] is None or not data.idnumber or found[2] == data.idnumber):
+            match = found[1]
         item.question_id = match
     first_line: dict[int, int] = {}
     for item in plan.items:
@@ -275,7 +272,8 @@ def apply_plan(
             statement,
             [
                 {
-                    **row(item), "revision": item.revision + 1, "course_revision": item.revision + 1,
+                    **row(item), "revision": item.revision + 1,
+                    **({"course_revision": item.revision + 1} if course_bank else {}),
                     "match_id": item.question_id, "match_revision": item.revision,
                 }
                 for item in batch

@@ -18,7 +18,7 @@ from ..database import insert_ignoring_conflicts, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..lessons.models import Course, Lesson
-from .categories import checked_path
+from .categories import branch_ids, checked_path
 from .models import Category, Question, QuestionVersion, Tag, question_tags
 from .schema import (
     QUESTION_TYPES,
@@ -352,10 +352,7 @@ def filtered_ids_query(filters: BankFilter) -> Select:
     query = select(Question.id)
     if filters.category_id:
         path = db.session.scalar(select(Category.path).where(Category.id == filters.category_id))
-        subtree = select(Category.id).where(
-            or_(Category.id == filters.category_id, Category.path.like(escape_like(path or "") + "/%", escape="\\"))
-        )
-        query = query.where(Question.category_id.in_(subtree))
+        query = query.where(Question.category_id.in_(branch_ids(filters.category_id, path or "")))
     if filters.qtype in QUESTION_TYPES:
         query = query.where(Question.qtype == filters.qtype)
     if filters.status in STATUSES:

@@ -266,7 +266,6 @@ def export():
     )
 
 
-
 @bp.route("/categories")
 @staff_required
 def category_list():
@@ -288,12 +287,6 @@ def _category_or_404(category_id: int):
     return db.session.get(Category, category_id) or abort(404)
 
 
-def _category_page(category, form: CategoryMoveForm, status: int = 200):
-    return render_template(
-        "bank/category.html", row=categories.summary(category), form=form, remove=FlaskForm(prefix="remove")
-    ), status
-
-
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 @staff_required
 def category_edit(category_id: int):
@@ -311,7 +304,10 @@ def category_edit(category_id: int):
             db.session.commit()
             flash(_("分类已改为“%(path)s”（%(n)d 个分类的路径随之更新）。", path=category.path, n=moved), "success")
             return redirect(url_for(".category_list"))
-    return _category_page(category, form, 400 if form.errors else 200)
+    page = render_template(
+        "bank/category.html", row=categories.summary(category), form=form, remove=FlaskForm(prefix="remove")
+    )
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/categories/<int:category_id>/delete", methods=["POST"])
