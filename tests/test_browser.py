@@ -160,3 +160,33 @@ def test_an_instructor_imports_a_spreadsheet(live_server, browser, make, tmp_pat
     assert "导入完成：新建 1 道" in page.locator(".flashes").inner_text()
     assert page.get_by_role("link", name="讲话提出的第一个理念是什么？").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_blanks_sit_inline_in_the_sentence(live_server, browser, make, bank, viewport):
+    from trainer.bank.schema import QuestionData
+
+    make.user(username="teacher", role="instructor")
+    [question_id] = bank(QuestionData("blank", "六要素是时间、___、人物、事件。", "分类", blanks=[["地点"]]))
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("teacher")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/**")
+    page.goto(f"{live_server}/bank/questions/{question_id}")
+    sizes = page.evaluate(
+        """() => {
+            const box = document.querySelector('.trainee-view .blank-input');
+            const line = box.closest('p');
+            const font = parseFloat(getComputedStyle(line).fontSize);
+            const lineHeight = parseFloat(getComputedStyle(line).lineHeight) || font * 1.7;
+            return {em: box.getBoundingClientRect().width / font, lines: line.getBoundingClientRect().height / lineHeight};
+        }"""
+    )
+    assert 6 <= sizes["em"] <= 10  # about eight characters, not the whole line
+    assert sizes["lines"] < 1.6  # the sentence stays on one line around the box
+    page.get_by_label("第 1 空").fill("地点")
+    assert _no_horizontal_scroll(page)
+    context.close()
