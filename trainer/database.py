@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
@@ -48,6 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# A `trainer.sorting.sort_key` column: ASCII compared byte by byte. PostgreSQL's default
+# collation would ignore some characters and reorder others; "C" is plain byte order,
+# which SQLite's default collation already is.
+SortKey = String(1000).with_variant(String(1000, collation="C"), "postgresql")
 
 
 def insert_ignoring_conflicts(table: Any, index_elements: list[str]):

@@ -30,7 +30,7 @@ def summaries() -> list[CohortSummary]:
         select(Cohort, trainees, func.count(User.id))
         .outerjoin(User, User.cohort_id == Cohort.id)
         .group_by(Cohort.id)
-        .order_by(Cohort.name)
+        .order_by(Cohort.name_sort, Cohort.name)
     ).all()
     return [CohortSummary(cohort, trainee_count, member_count) for cohort, trainee_count, member_count in rows]
 

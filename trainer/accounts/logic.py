@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..database import insert_ignoring_conflicts, utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..sorting import sort_key
 from . import throttle
 from .models import Cohort, Role, User
 
@@ -74,7 +75,9 @@ def cohort_by_name(name: str | None) -> Cohort | None:
     if len(name) > 100:
         raise DomainError(_("“培训班期次”不能超过 100 个字符"), "cohort")
     db.session.execute(
-        insert_ignoring_conflicts(Cohort.__table__, ["name"]).values(name=name, created_at=utcnow())
+        insert_ignoring_conflicts(Cohort.__table__, ["name"]).values(
+            name=name, name_sort=sort_key(name), created_at=utcnow()
+        )
     )
     return db.session.scalars(select(Cohort).where(Cohort.name == name)).one()
 
@@ -202,7 +205,7 @@ class UserFilter:
 
 
 def users_query(filters: UserFilter):
-    query = select(User).order_by(User.role, User.unit, User.username)
+    query = select(User).order_by(User.role, User.unit_sort, User.unit, User.name_sort, User.display_name, User.id)
     if filters.role:
         query = query.where(User.role == filters.role)
     if filters.unit:
@@ -224,11 +227,15 @@ def escape_like(text: str) -> str:
 
 
 def distinct_units() -> list[str]:
-    return list(db.session.scalars(select(User.unit).where(User.unit != "").distinct().order_by(User.unit)))
+    return list(
+        db.session.scalars(
+            select(User.unit).where(User.unit != "").group_by(User.unit).order_by(func.min(User.unit_sort), User.unit)
+        )
+    )
 
 
 def all_cohorts() -> list[Cohort]:
-    return list(db.session.scalars(select(Cohort).order_by(Cohort.name)))
+    return list(db.session.scalars(select(Cohort).order_by(Cohort.name_sort, Cohort.name)))
 
 
 def update_user(

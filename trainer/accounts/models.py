@@ -6,10 +6,11 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..database import UTCDateTime, utcnow
+from ..database import SortKey, UTCDateTime, utcnow
 from ..extensions import db
+from ..sorting import sort_key
 
 
 class Role(StrEnum):
@@ -33,9 +34,15 @@ class Cohort(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_sort: Mapped[str] = mapped_column(SortKey, default="")  # 第二期 before 第十期
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+    @validates("name")
+    def _sort_by_name(self, _key: str, value: str) -> str:
+        self.name_sort = sort_key(value)
+        return value
 
 
 class User(UserMixin, db.Model):
@@ -53,6 +60,10 @@ class User(UserMixin, db.Model):
     # (after a password change or a deactivation), remember-me cookies included.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Lists of people sort by pinyin (李 before 王) and units naturally; kept beside the
+    # names so that paginated lists can ORDER BY them on both databases.
+    name_sort: Mapped[str] = mapped_column(SortKey, default="")
+    unit_sort: Mapped[str] = mapped_column(SortKey, default="")
 
     cohort: Mapped[Cohort | None] = relationship()
 
@@ -61,7 +72,18 @@ class User(UserMixin, db.Model):
         CheckConstraint("username = lower(username) AND length(username) >= 2", name="username_format"),
         CheckConstraint("session_version >= 1", name="session_version_positive"),
         Index("ix_users_role_unit", "role", "unit"),
+        Index("ix_users_sorted", "unit_sort", "name_sort"),
     )
+
+    @validates("display_name")
+    def _sort_by_name(self, _key: str, value: str) -> str:
+        self.name_sort = sort_key(value, person=True)
+        return value
+
+    @validates("unit")
+    def _sort_by_unit(self, _key: str, value: str) -> str:
+        self.unit_sort = sort_key(value)
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -30,6 +30,7 @@ from .logic import (
     datas_of,
     ensure_categories,
     lesson_ids_by_ref,
+    lesson_refs_by_title,
     set_tags,
     stem_hash,
 )
@@ -100,6 +101,7 @@ def plan_import(parsed: ParseResult, default_category: str | None = None, source
     )
     default_lesson = parsed.defaults.get("lesson") or None
     lessons = lesson_ids_by_ref()
+    refs_by_title, shared_titles = lesson_refs_by_title()
     seen_ids: dict[str, int] = {}
     seen_stems: dict[tuple[str, str], int] = {}
     for parsed_question in parsed.questions:
@@ -110,7 +112,15 @@ def plan_import(parsed: ParseResult, default_category: str | None = None, source
         if not data.lesson and default_lesson:
             data.lesson = default_lesson
         line = parsed_question.line
-        problems = validate(data, line) + check_references(data, lessons, line)
+        problems = []
+        if data.lesson:  # a sheet may name the lesson by its title
+            title = data.lesson.strip()
+            data.lesson = refs_by_title.get(title, data.lesson)
+            if title in shared_titles:
+                problems.append(Problem(_(
+                    "“所属课”中的“%(title)s”是几门课程共有的课名，请写成“课程标题 · 课标题”。", title=title), line, "lesson"))
+                data.lesson = None
+        problems += validate(data, line) + check_references(data, lessons, line)
         data = data.canonical()
         if data.idnumber:
             if data.idnumber in seen_ids:

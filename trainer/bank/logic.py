@@ -18,9 +18,11 @@ from ..database import insert_ignoring_conflicts, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..lessons.models import Course, Lesson
-from .categories import branch_ids, checked_path
+from ..sorting import sorted_naturally
+from .categories import branch_ids, checked_path, tree
 from .models import Category, Question, QuestionVersion, Tag, question_tags
 from .schema import (
+    LESSON_REF,
     QUESTION_TYPES,
     STATUSES,
     Problem,
@@ -187,10 +189,11 @@ def set_tags(question_ids_and_tags: Sequence[tuple[int, list[str]]], replace: bo
 def check_references(data: QuestionData, lessons: dict[str, int] | None = None, line: int | None = None) -> list[Problem]:
     """Problems only the database can see (an unknown lesson), and a missing category."""
     problems: list[Problem] = []
-    if data.lesson:
+    # A lesson not written as a reference at all is `validate`'s to report.
+    if data.lesson and LESSON_REF.match(data.lesson):
         lessons = lessons if lessons is not None else lesson_ids_by_ref()
         if data.lesson not in lessons:
-            problems.append(Problem(_("“章节”指向的课“%(lesson)s”不存在", lesson=data.lesson), line, "lesson"))
+            problems.append(Problem(_("“所属课”中的课“%(lesson)s”不存在", lesson=data.lesson), line, "lesson"))
     if not data.category.strip():
         problems.append(Problem(_("请填写“分类”"), line, "category"))
     return problems
@@ -445,8 +448,29 @@ def lesson_choices() -> list[tuple[int, str, str]]:
     ]
 
 
+def lesson_title(ref: str | None) -> str | None:
+    """"政务信息写作基础 · 三个理念" for "gov-info-writing/three-ideas" (None if unknown)."""
+    if not ref:
+        return None
+    return next((title for _lid, title, known in lesson_choices() if known == ref), None)
+
+
+def lesson_refs_by_title(lessons: list[tuple[int, str, str]] | None = None) -> tuple[dict[str, str], set[str]]:
+    """The reference of each lesson by the titles people write in a sheet — "三个理念", or
+    "政务信息写作基础 · 三个理念" — and the short titles that several courses share."""
+    lessons = lesson_choices() if lessons is None else lessons
+    by_title: dict[str, str] = {}
+    shared: set[str] = set()
+    for _lid, full_title, ref in lessons:
+        by_title[full_title] = ref
+        short = full_title.split(" · ", 1)[1]
+        if by_title.setdefault(short, ref) != ref:
+            shared.add(short)
+    return {title: ref for title, ref in by_title.items() if title not in shared}, shared
+
+
 def filter_choices_data() -> tuple[list[Category], list[Tag], list[tuple[int, str, str]]]:
     """Categories (tree order), tags and lessons for the browser's filters: three queries."""
-    categories = list(db.session.scalars(select(Category).order_by(Category.path)))
-    tags = list(db.session.scalars(select(Tag).order_by(Tag.name)))
+    categories = [row.category for row in tree()]
+    tags = sorted_naturally(db.session.scalars(select(Tag)), key=lambda tag: tag.name)
     return categories, tags, lesson_choices()

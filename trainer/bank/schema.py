@@ -46,7 +46,7 @@ def field_label(name: str) -> str:
         "difficulty": _("难度"),
         "points": _("分值"),
         "tags": _("标签"),
-        "lesson": _("章节"),
+        "lesson": _("所属课"),
         "status": _("状态"),
     }
     return labels.get(name, name)
@@ -430,7 +430,7 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
     if data.status not in STATUSES:
         add("status", _("“状态”应为 草稿、可用 或 停用"))
     if data.lesson and not LESSON_REF.match(data.lesson):
-        add("lesson", _("“章节”应写作“课程代号/课代号”，例如 gov-info-writing/three-ideas"))
+        add("lesson", _("“所属课”应写作课的标题（如“三个理念”）或“课程代号/课代号”（如 gov-info-writing/three-ideas）"))
     for tag in data.tags:
         if len(tag.strip()) > 50:
             add("tags", _("标签“%(tag)s”超过 50 个字符", tag=tag[:20]))

@@ -109,7 +109,7 @@ def progress_table(
         .outerjoin(LessonProgress, and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == User.id))
         .where(scope)
         .group_by(User.id, User.display_name, User.username, User.unit, Cohort.name, Course.id, Course.title, Course.position)
-        .order_by(User.unit, User.display_name, User.id, Course.position)
+        .order_by(User.unit_sort, User.unit, User.name_sort, User.display_name, User.id, Course.position)
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     )
@@ -127,12 +127,15 @@ def filter_options(staff: User) -> tuple[list[Course], list[str], list[Cohort]]:
     )
     units = list(
         db.session.scalars(
-            select(User.unit).where(User.id.in_(trainees), User.unit != "").distinct().order_by(User.unit)
+            select(User.unit)
+            .where(User.id.in_(trainees), User.unit != "")
+            .group_by(User.unit)
+            .order_by(func.min(User.unit_sort), User.unit)
         )
     )
     cohorts = list(
         db.session.scalars(
-            select(Cohort).where(Cohort.id.in_(select(User.cohort_id).where(User.id.in_(trainees)))).order_by(Cohort.name)
+            select(Cohort).where(Cohort.id.in_(select(User.cohort_id).where(User.id.in_(trainees)))).order_by(Cohort.name_sort, Cohort.name)
         )
     )
     return courses, units, cohorts

@@ -50,7 +50,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("points", "分值"),
     ("category", "分类"),
     ("tags", "标签"),
-    ("lesson", "章节"),
+    ("lesson", "所属课"),
     ("status", "状态"),
     ("idnumber", "外部编号"),
     ("scoring", "多选计分"),
@@ -80,6 +80,7 @@ _ALIASES = {
     _fold("题目"): "stem",
     _fold("正确答案"): "answer",
     _fold("答案解析"): "explanation",
+    _fold("章节"): "lesson",  # the column's name before it was called 所属课
 }
 _TYPE_NAMES = {
     _fold(name): qtype
@@ -502,7 +503,9 @@ def _column_notes() -> list[tuple[str, str, str, str]]:
         "points": (optional, _("1 到 100 的整数，不填为 1。")),
         "category": (optional, _("题目所属分类，多级之间用 / 分隔，如 政务信息写作基础/三个理念；不填时使用导入页面上选择的分类。")),
         "tags": (optional, _("多个标签之间用 , ， 、 或 ; 分隔。")),
-        "lesson": (optional, _("关联的课程章节，写作“课程代号/课代号”，如 gov-info-writing/three-ideas。")),
+        "lesson": (optional, _(
+            "题目所属的课：写课的标题（如 三个理念；几门课有同名的课时写作 政务信息写作基础 · 三个理念），"
+            "或写作“课程代号/课代号”（如 gov-info-writing/three-ideas，导出的文件用这种写法）。")),
         "status": (optional, _("草稿、可用 或 停用，不填为 可用。")),
         "idnumber": (optional, _("可选的稳定编号（字母、数字和 - _ . :）；再次导入编号相同的题目时会更新原来的题目。")),
         "scoring": (optional, _("仅多选题：部分得分（默认；全部选对得满分，只选对一部分且没有选错得一半）、全对得分 或 按权重。")),
