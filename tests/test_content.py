@@ -10,7 +10,7 @@ from trainer.cli import load_lessons
 from trainer.extensions import PROJECT_ROOT, db
 from trainer.lessons.content import ContentError, load_content, read_content, source_pattern
 from trainer.lessons.models import Course, Lesson, LessonProgress
-from trainer.markdown import QUOTATION
+from trainer.markdown import QUOTATION, plain_with_quotations, render_with_quotations
 
 LESSONS = PROJECT_ROOT / "lessons"
 COURSE = "gov-info-writing"
@@ -303,3 +303,9 @@ def test_a_course_without_its_source_text_cannot_quote(app, ctx, tmp_path):
         read_content(root)
     assert [str(p) for p in info.value.problems] == [
         "lessons/gov-info-writing/course.yaml: 找不到“source_file”指明的讲话原文文件 training-speech.txt"]
+
+
+def test_quotations_are_escaped_and_kept_out_of_markdown():
+    html = str(render_with_quotations("讲话说[[引:a*b*<c>]]，**对**。", "讲话"))
+    assert html == '<p>讲话说<q class="speech-inline" title="《讲话》">a*b*&lt;c&gt;</q>，<strong>对</strong>。</p>\n'
+    assert str(plain_with_quotations("<i>[[引:x&y]]")) == '&lt;i&gt;<q class="speech-inline">x&amp;y</q>'
