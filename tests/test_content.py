@@ -12,9 +12,10 @@ from trainer.lessons.content import ContentError, load_content, read_content, so
 from trainer.lessons.models import Course, Lesson, LessonProgress
 from trainer.markdown import QUOTATION, plain_with_quotations, render_with_quotations
 
+from .speech import holds_the_speech, speech_text
+
 LESSONS = PROJECT_ROOT / "lessons"
 COURSE = "gov-info-writing"
-SPEECH = LESSONS / COURSE / "training-speech.txt"
 SEED = PROJECT_ROOT.parent / "shared" / "seed" / "training-speech.txt"
 # The seed ends with a web page's list of related articles, which is not the speech.
 RELATED = "看过信息培训会议讲话的人还看了"
@@ -24,10 +25,6 @@ RELATED = "看过信息培训会议讲话的人还看了"
 def course_file():
     (course,) = read_content(LESSONS)
     return course
-
-
-def speech_text() -> str:
-    return SPEECH.read_text(encoding="utf-8")
 
 
 def test_the_course_has_at_least_eight_lessons(course_file):
@@ -111,24 +108,6 @@ def test_every_inline_quotation_is_the_speech_verbatim(course_file):
     assert [(path, q) for path, q in quotations if not source_pattern(q).search(speech)] == []
 
 
-def _speech_share(text: str, speech: str) -> float:
-    """How much of `text` is made of runs of three or more characters found in the speech."""
-    covered = [False] * len(text)
-    for start in range(len(text)):
-        for end in range(len(text), start + 2, -1):
-            if text[start:end] in speech:
-                covered[start:end] = [True] * (end - start)
-                break
-    return sum(covered) / len(text)
-
-
-# The course's own phrases that happen to be made of the speech's words, and why they are not quotations.
-COURSE_PHRASES = {
-    "以高度的政治责任感和使命感": "lesson 11: an information item's 套话, set beside the speech's own wording",
-    "推动工作再上新台阶": "lesson 11: an information item's 套话, set beside the speech's own wording",
-}
-
-
 def test_quotation_marks_that_hold_the_speech_are_marked(course_file):
     """Plain “…” are the course's own words; the speech's words in them must be a marked quotation.
 
@@ -140,8 +119,7 @@ def test_quotation_marks_that_hold_the_speech_are_marked(course_file):
     for lesson in course_file.lessons:
         for field, text in _fields(lesson):
             for quoted in re.findall(r"“([^“”]*)”", QUOTATION.sub("", text)):
-                words = re.sub(r"[\W_]", "", quoted)
-                if len(words) >= 6 and _speech_share(quoted, speech) >= 0.6 and quoted not in COURSE_PHRASES:
+                if holds_the_speech(quoted, speech):
                     offenders.append(f"{lesson.path} {field}: “{quoted}”")
     assert offenders == []
 

@@ -14,8 +14,9 @@ from trainer.bank.schema import QuestionData, blank_is_correct
 from trainer.extensions import PROJECT_ROOT
 from trainer.lessons.content import source_pattern
 
+from .speech import holds_the_speech, speech_text
+
 BANK = PROJECT_ROOT / "question_bank"
-SPEECH = PROJECT_ROOT / "lessons" / "gov-info-writing" / "training-speech.txt"
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +65,6 @@ def test_explanations_and_feedback_do_not_depend_on_the_order_of_the_options(que
     assert offenders == []
 
 
-def _speech() -> str:
-    return SPEECH.read_text(encoding="utf-8")
-
-
-def _speech_share(text: str, speech: str) -> float:
-    covered = [False] * len(text)
-    for start in range(len(text)):
-        for end in range(len(text), start + 2, -1):
-            if text[start:end] in speech:
-                covered[start:end] = [True] * (end - start)
-                break
-    return sum(covered) / len(text)
-
-
-# Phrases the questions use as the course's own examples, not as the speech's words.
-COURSE_PHRASES = {"以高度的政治责任感和使命感", "推动工作再上新台阶", "六个还需增强",
-                  "下一步，我们将以高度的政治责任感和使命感，推动各项工作再上新台阶。"}
 _GAP = re.compile(r"_{3,}|（\s*）|\(\s*\)|（　+）")
 
 
@@ -88,7 +72,7 @@ def test_what_the_questions_quote_is_the_speech_verbatim(questions):
     """A “…” made mostly of the speech's words is a quotation, and must be verbatim (the
     editorial marks of docs/lesson-format.md allowed; a blank or （　　） stands for the
     words a trainee supplies)."""
-    speech = _speech()
+    speech = speech_text()
     offenders = []
     for q in questions.values():
         texts = [q.stem, q.explanation, q.feedback_true, q.feedback_false, q.reference_answer, *q.scoring_points,
@@ -96,10 +80,7 @@ def test_what_the_questions_quote_is_the_speech_verbatim(questions):
         for text in texts:
             # A “…” right after 第N课 names a section of a lesson, not the speech.
             for quoted in re.findall(r"(?<!课)“((?:[^“”‘’]|‘[^’]*’)*)”", text):
-                words = re.sub(r"[\W_]", "", quoted)
-                if len(words) < 6 or quoted in COURSE_PHRASES or _speech_share(quoted, speech) < 0.6:
-                    continue
-                if not source_pattern(_GAP.sub("……", quoted)).search(speech):
+                if holds_the_speech(quoted, speech) and not source_pattern(_GAP.sub("……", quoted)).search(speech):
                     offenders.append(f"{q.idnumber}: “{quoted}”")
     assert offenders == []
 
