@@ -70,6 +70,7 @@ def form_data(data: QuestionData, **overrides) -> dict:
         "lesson": data.lesson or "",
         "status": data.status,
         "idnumber": data.idnumber or "",
+        "exclusion_group": data.exclusion_group or "",
     }
     for index, option in enumerate(data.options):
         fields[f"options-{index}-text"] = option.text
@@ -121,11 +122,14 @@ class TestEditing:
 
     def test_create_a_question_with_the_form(self, app, login_as):
         client, user_id = login_as("instructor")
-        data = single(tags=["三个理念"], difficulty=2, points=2)
+        data = single(tags=["三个理念"], difficulty=2, points=2, exclusion_group="理念顺序")
         response = client.post("/bank/questions/new", data=form_data(data))
         assert response.status_code == 302, response.get_data(as_text=True)
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert re.search(r"<dt>互斥组</dt><dd>理念顺序</dd>", page)
         with app.app_context():
             question = db.session.scalars(select(Question)).one()
+            assert question.exclusion_group == "理念顺序"
             stored = logic.data_of(question)
             assert stored.canonical() == data.canonical()
             assert question.author_id == user_id and question.category.path == "政务信息写作基础/三个理念"
@@ -146,6 +150,7 @@ class TestEditing:
             (single(), {"category": "a//b"}, "category", "空的层级"),
             (single(), {"stem": ""}, "stem", "请填写“题干”"),
             (single(), {"idnumber": "有 空格"}, "idnumber", "外部编号"),
+            (single(), {"exclusion_group": "组" * 51}, "exclusion_group", "“互斥组”不能超过 50 个字符"),
             (single(lesson="gov-info-writing/nope"), {}, "lesson", "不存在"),
         ],
     )

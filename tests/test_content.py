@@ -8,37 +8,23 @@ from sqlalchemy import func, select
 
 from trainer.cli import load_lessons
 from trainer.extensions import PROJECT_ROOT, db
-from trainer.lessons.content import ContentError, load_content, read_content
+from trainer.lessons.content import ContentError, load_content, read_content, source_pattern
 from trainer.lessons.models import Course, Lesson, LessonProgress
+from trainer.markdown import QUOTATION, plain_with_quotations, render_with_quotations
+
+from .speech import holds_the_speech, speech_text
 
 LESSONS = PROJECT_ROOT / "lessons"
-SPEECH = PROJECT_ROOT / "docs" / "source" / "training-speech.txt"
-SEED = PROJECT_ROOT.parent / "shared" / "seed" / "training-speech.txt"
 COURSE = "gov-info-writing"
+SEED = PROJECT_ROOT.parent / "shared" / "seed" / "training-speech.txt"
+# The seed ends with a web page's list of related articles, which is not the speech.
+RELATED = "看过信息培训会议讲话的人还看了"
 
 
 @pytest.fixture(scope="module")
 def course_file():
     (course,) = read_content(LESSONS)
     return course
-
-
-def speech_text() -> str:
-    text = SPEECH.read_text(encoding="utf-8")
-    return text.split("看过信息培训会议讲话的人还看了")[0]
-
-
-def excerpt_pattern(excerpt: str) -> re.Pattern:
-    """An excerpt may leave words out (……) and stand in for an anonymized name (〔…〕)."""
-    pattern = ""
-    for piece in re.split(r"(……|〔[^〕]*〕)", excerpt):
-        if piece == "……":
-            pattern += ".*?"
-        elif piece.startswith("〔"):
-            pattern += "(?:20)?(?:xx)+"
-        else:
-            pattern += re.escape(piece)
-    return re.compile(pattern, re.DOTALL)
 
 
 def test_the_course_has_at_least_eight_lessons(course_file):
@@ -51,16 +37,17 @@ def test_the_course_has_at_least_eight_lessons(course_file):
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="no shared seed folder beside this checkout")
-def test_the_repository_copy_of_the_speech_is_the_seed():
-    assert SPEECH.read_bytes() == SEED.read_bytes()
+def test_the_course_copy_of_the_speech_is_the_seed_without_the_web_page_around_it():
+    assert speech_text() == SEED.read_text(encoding="utf-8").split(RELATED)[0]
 
 
 def test_every_excerpt_is_the_speech_verbatim(course_file):
     speech = speech_text()
+    assert RELATED not in speech
     for lesson in course_file.lessons:
         assert lesson.excerpts, lesson.path
         for excerpt in lesson.excerpts:
-            assert excerpt_pattern(excerpt["text"]).search(speech), f"{lesson.path} {excerpt['id']}"
+            assert source_pattern(excerpt["text"]).search(speech), f"{lesson.path} {excerpt['id']}"
 
 
 def test_the_lessons_quote_every_part_of_the_speech(course_file):
@@ -70,7 +57,7 @@ def test_the_lessons_quote_every_part_of_the_speech(course_file):
     for lesson in course_file.lessons:
         for excerpt in lesson.excerpts:
             for piece in re.split(r"……", excerpt["text"]):
-                match = excerpt_pattern(piece).search(speech)
+                match = source_pattern(piece).search(speech)
                 if match:
                     covered[match.start() : match.end()] = [True] * (match.end() - match.start())
     body = speech.split("同志们：", 1)[1]  # after the title and the salutation
@@ -107,6 +94,36 @@ def test_lessons_never_print_the_anonymization_marks(course_file):
         assert all("xx" not in e["text"].lower() for e in lesson.excerpts)
 
 
+def _fields(lesson) -> list[tuple[str, str]]:
+    """Where a lesson may quote inline: its summary, objectives, key points and body."""
+    return [("summary", lesson.summary), *(("objectives", o) for o in lesson.objectives),
+            *(("key_points", k) for k in lesson.key_points), ("body", lesson.body_markdown)]
+
+
+def test_every_inline_quotation_is_the_speech_verbatim(course_file):
+    speech = speech_text()
+    quotations = [(lesson.path, q) for lesson in course_file.lessons for _f, text in _fields(lesson)
+                  for q in QUOTATION.findall(text)]
+    assert len(quotations) >= 30
+    assert [(path, q) for path, q in quotations if not source_pattern(q).search(speech)] == []
+
+
+def test_quotation_marks_that_hold_the_speech_are_marked(course_file):
+    """Plain “…” are the course's own words; the speech's words in them must be a marked quotation.
+
+    A typed “…” holding six or more characters mostly taken from the speech is either a
+    quotation that lost its mark (and was never checked) or a misquotation: both fail.
+    """
+    speech = speech_text()
+    offenders = []
+    for lesson in course_file.lessons:
+        for field, text in _fields(lesson):
+            for quoted in re.findall(r"“([^“”]*)”", QUOTATION.sub("", text)):
+                if holds_the_speech(quoted, speech):
+                    offenders.append(f"{lesson.path} {field}: “{quoted}”")
+    assert offenders == []
+
+
 def test_quotes_render_as_quotes_with_their_source(app, make, login_as):
     with app.app_context():
         load_content(LESSONS)
@@ -117,6 +134,11 @@ def test_quotes_render_as_quotes_with_their_source(app, make, login_as):
     assert page.count('class="speech-quote"') >= 2
     assert "出处：《信息培训会议讲话》·一、提高认识" in page
     assert "树立奋力争先的理念" in page
+    # Inline quotations, in the body and in the key points, are set apart and named too.
+    assert '<q class="speech-inline" title="《信息培训会议讲话》">更是一种领导艺术</q>' in page
+    assert re.search(r'<li>[^<]*<q class="speech-inline"[^>]*>变压力为动力，变‘要我抓’为‘我要抓’</q>', page)
+    assert "楷体加引号的文字是讲话原文，引自《信息培训会议讲话》" in page
+    assert "[[引:" not in page
 
 
 def _copy_content(tmp_path: Path) -> Path:
@@ -186,6 +208,32 @@ def test_reloading_updates_by_slug_and_keeps_progress(app, ctx, tmp_path, make):
             "---\ntitle: t\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\n---\n[[原文:nope]]\n",
             "未声明的摘录",
         ),
+        (
+            "05-misquote.md",
+            "---\ntitle: t\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\n---\n讲话说[[引:难以充满生机活力]]。\n",
+            "正文：引文“难以充满生机活力”不是讲话原文（从“充满生机活力”起与原文不符）",
+        ),
+        (
+            "05-misquote.md",
+            "---\ntitle: t\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b, '[[引:三是健全组织，管理要宽]]']\n---\n正文\n",
+            "key_points 第 2 条：引文“三是健全组织，管理要宽”不是讲话原文（从“宽”起与原文不符）",
+        ),
+        (
+            "05-misquote.md",
+            "---\ntitle: t\nestimated_minutes: 10\nobjectives: ['[[引:加强学习']\nkey_points: [b]\n---\n正文\n",
+            "objectives 第 1 条：引文标记“[[引:”没有配对的“]]”",
+        ),
+        (
+            "05-misquote.md",
+            "---\ntitle: '[[引:加强学习]]'\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\n---\n正文\n",
+            "标题中不能标记引文",
+        ),
+        (
+            "05-misquote.md",
+            "---\ntitle: t\nestimated_minutes: 10\nobjectives: [a]\nkey_points: [b]\nexcerpts:\n"
+            "  - {id: yaoqiu, part: 三、几点要求, text: 一是加强学习，提高素质。}\n---\n正文\n",
+            "摘录“yaoqiu”不是讲话原文（从“素质。”起与原文不符）",
+        ),
     ],
 )
 def test_a_malformed_file_loads_nothing(app, ctx, tmp_path, filename, content, expected):
@@ -217,3 +265,25 @@ def test_load_lessons_reports_counts(app, ctx):
     lines = []
     load_lessons(report_to=lines.append)
     assert lines and "新建" in lines[0]
+
+
+def test_a_course_without_its_source_text_cannot_quote(app, ctx, tmp_path):
+    root = _copy_content(tmp_path)
+    course_file = root / COURSE / "course.yaml"
+    course_file.write_text(course_file.read_text(encoding="utf-8").replace("source_file: training-speech.txt\n", ""), encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        read_content(root)
+    problems = [str(p) for p in info.value.problems]
+    assert any("03-three-ideas.md" in p and "没有用 source_file 指明原文文件" in p for p in problems), problems
+    (root / COURSE / "training-speech.txt").unlink()
+    course_file.write_text(course_file.read_text(encoding="utf-8") + "source_file: training-speech.txt\n", encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        read_content(root)
+    assert [str(p) for p in info.value.problems] == [
+        "lessons/gov-info-writing/course.yaml: 找不到“source_file”指明的讲话原文文件 training-speech.txt"]
+
+
+def test_quotations_are_escaped_and_kept_out_of_markdown():
+    html = str(render_with_quotations("讲话说[[引:a*b*<c>]]，**对**。", "讲话"))
+    assert html == '<p>讲话说<q class="speech-inline" title="《讲话》">a*b*&lt;c&gt;</q>，<strong>对</strong>。</p>\n'
+    assert str(plain_with_quotations("<i>[[引:x&y]]")) == '&lt;i&gt;<q class="speech-inline">x&amp;y</q>'

@@ -434,7 +434,8 @@ def test_reloading_the_course_bank_updates_its_own_questions_and_keeps_instructo
 
 
 def test_a_reimport_keeps_what_its_format_cannot_carry(app, bank):
-    rich = single("讲话提出的第一个理念是什么？", idnumber="R-1", tags=["三个理念"], difficulty=4, points=3)
+    rich = single("讲话提出的第一个理念是什么？", idnumber="R-1", tags=["三个理念"], difficulty=4, points=3,
+                  exclusion_group="理念顺序")
     rich.options[0].feedback = "对：奋力争先"
     rich.options[1].weight = 20.0
     rich.explanation = "见讲话第一部分。"
@@ -459,20 +460,21 @@ def test_a_reimport_keeps_what_its_format_cannot_carry(app, bank):
         (item,) = plan.items
         assert item.action == "unchanged", item.data
         stored = logic.data_of(db.session.scalars(select(Question)).one())
-    assert (stored.difficulty, stored.points, stored.tags, stored.explanation) == (4, 3, ["三个理念"], "改写后的解析")
+    assert (stored.difficulty, stored.points, stored.tags, stored.explanation, stored.exclusion_group) == (
+        4, 3, ["三个理念"], "改写后的解析", "理念顺序")
 
 
 def test_a_moodle_gift_file_keeps_the_fields_it_has_no_comments_for(app, bank):
     stored = single("讲话提出的第一个理念是什么？", idnumber="M-1", tags=["三个理念"], difficulty=5, points=4,
-                    category="政务信息写作基础/三个理念")
+                    category="政务信息写作基础/三个理念", exclusion_group="理念顺序")
     bank(stored)
     moodle = "::M-1::讲话提出的第一个理念是什么？{=奋力争先 ~推陈出新 ~有为才有位####新的解析}\n"
     with app.app_context():
         plan = importer.plan_import(formats.parse("moodle.gift", moodle.encode()))
         (item,) = plan.items
         assert item.action == "update" and item.data.explanation == "新的解析"
-        assert (item.data.tags, item.data.difficulty, item.data.points, item.data.category) == (
-            ["三个理念"], 5, 4, "政务信息写作基础/三个理念")
+        assert (item.data.tags, item.data.difficulty, item.data.points, item.data.category, item.data.exclusion_group) == (
+            ["三个理念"], 5, 4, "政务信息写作基础/三个理念", "理念顺序")
 
 
 def test_a_moodle_description_is_shown_as_left_out_and_does_not_block_the_import(app, login_as):

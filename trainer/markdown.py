@@ -6,9 +6,11 @@ whatever the renderer's future defaults turn out to be.
 """
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # `breaks`: a line break typed in a textarea (a stem's "材料：" on its own line, numbered
 # sub-questions) is a line break on the page, as instructors expect; Chinese text has
@@ -51,3 +53,41 @@ def render_inline(text: str | None) -> Markup:
 def render_plain(text: str | None) -> str:
     """Markdown reduced to its words, for one-line summaries in lists."""
     return Markup(render_markdown(text)).striptags()
+
+
+# Lesson files mark the words of the course's source text as `[[引:…]]` (docs/lesson-format.md);
+# the loader checks each one against the source before it is ever rendered.
+QUOTATION = re.compile(r"\[\[引:(.*?)\]\]")
+QUOTATION_CLASS = "speech-inline"
+# Placeholders that Markdown and the sanitizer leave alone, swapped for the quotations
+# after both have run, so that Markdown never reads the quoted words as syntax.
+_QUOTE_TOKEN = re.compile("\ue000(\\d+)\ue001")
+
+
+def _quotation(text: str, source: str) -> str:
+    title = f' title="《{escape(source)}》"' if source else ""
+    return f'<q class="{QUOTATION_CLASS}"{title}>{escape(text)}</q>'
+
+
+def render_with_quotations(text: str | None, source: str = "") -> Markup:
+    """Lesson Markdown whose `[[引:…]]` quotations become <q> elements naming `source`."""
+    quotes: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        quotes.append(match.group(1))
+        return f"\ue000{len(quotes) - 1}\ue001"
+
+    html = str(render_markdown(QUOTATION.sub(hold, text or "")))
+    return Markup(_QUOTE_TOKEN.sub(lambda m: _quotation(quotes[int(m.group(1))], source), html))
+
+
+def plain_with_quotations(text: str | None, source: str = "") -> Markup:
+    """One line of plain text (a lesson's key point) with its `[[引:…]]` quotations as <q>."""
+    text = text or ""
+    parts: list[str] = []
+    position = 0
+    for match in QUOTATION.finditer(text):
+        parts += [str(escape(text[position:match.start()])), _quotation(match.group(1), source)]
+        position = match.end()
+    parts.append(str(escape(text[position:])))
+    return Markup("".join(parts))

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime
 
-from .markdown import render_inline, render_markdown, render_plain
+from .markdown import plain_with_quotations, render_inline, render_markdown, render_plain
 
 
 def _datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
     app.jinja_env.filters["markdown_plain"] = render_plain
+    app.jinja_env.filters["quotations"] = plain_with_quotations
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["date"] = _date
     app.jinja_env.trim_blocks = True

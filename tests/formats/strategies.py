@@ -94,6 +94,7 @@ def questions(draw, qtype: str | None = None) -> QuestionData:
         tags=draw(st.lists(text(12, exclude=",，、;；\n"), max_size=3)),
         lesson=draw(st.one_of(st.none(), st.from_regex(r"[a-z0-9][a-z0-9-]{0,8}/[a-z0-9][a-z0-9-]{0,8}", fullmatch=True))),
         status=draw(st.sampled_from(STATUSES)),
+        exclusion_group=draw(st.one_of(st.none(), text(20, exclude="\n"))),
     )
     if qtype in ("single", "multiple"):
         data.options = draw(_options(qtype))

@@ -208,7 +208,7 @@ def test_names_comments_and_metadata():
 
 // question: 12  name: 第一个理念
 // [id:GIW-03-001] [tag:三个理念] [tag:讲话\\]精神]
-// [difficulty:1] [points:2] [status:草稿] [lesson:gov-info-writing/three-ideas]
+// [difficulty:1] [points:2] [status:草稿] [lesson:gov-info-writing/three-ideas] [group:理念\\]顺序]
 ::第一个理念::第一个理念是什么？{
   // 答案之间的注释
   =奋力争先
@@ -219,8 +219,8 @@ def test_names_comments_and_metadata():
     (question,) = result.questions
     assert (question.line, question.label) == (6, "第一个理念")
     data = question.data
-    assert (data.idnumber, data.tags, data.difficulty, data.points, data.status, data.lesson) == (
-        "GIW-03-001", ["三个理念", "讲话]精神"], 1, 2, "draft", "gov-info-writing/three-ideas")
+    assert (data.idnumber, data.tags, data.difficulty, data.points, data.status, data.lesson, data.exclusion_group) == (
+        "GIW-03-001", ["三个理念", "讲话]精神"], 1, 2, "draft", "gov-info-writing/three-ideas", "理念]顺序")
     assert data.stem == "第一个理念是什么？"
 
 
@@ -347,7 +347,8 @@ def test_export_is_moodle_style():
         QuestionData(type="single", stem="第一个理念？", idnumber="GIW-1", category="政务/理念",
                      options=[Option("奋力争先", True, None, "对"), Option("推陈出新", weight=-50.0)],
                      explanation="原文", tags=["理念"]),
-        QuestionData(type="truefalse", stem="负总责。", answer=False, feedback_true="错了", category="政务/理念"),
+        QuestionData(type="truefalse", stem="负总责。", answer=False, feedback_true="错了", category="政务/理念",
+                     exclusion_group="一把手"),
         QuestionData(type="blank", stem="首都是___。", blanks=[["北京", "北京市"]]),
     ]
     assert export(questions, "gift").decode() == """\
@@ -360,7 +361,7 @@ $CATEGORY: $course$/top/政务/理念
 \t####原文
 }
 
-// [difficulty:3] [points:1] [status:ready]
+// [difficulty:3] [points:1] [status:ready] [group:一把手]
 [markdown]负总责。 {FALSE#错了}
 
 $CATEGORY: $course$/top

@@ -258,11 +258,11 @@ def test_csv_with_only_a_header_has_no_questions():
 
 
 def test_export_layout_and_style():
-    question = QuestionData(type="multiple", stem="=SUM(A1)", idnumber="007",
+    question = QuestionData(type="multiple", stem="=SUM(A1)", idnumber="007", exclusion_group="四快",
                             options=[Option("#N/A", True), Option("=1+1"), Option("甲", True)], scoring="weighted")
     sheet = load_workbook(io.BytesIO(export([question], "xlsx"))).worksheets[0]
     header = [cell.value for cell in sheet[1]]
-    assert header[:3] == ["题型", "题干", "选项A"] and "外部编号" in header and "评分要点" in header
+    assert header[:3] == ["题型", "题干", "选项A"] and "外部编号" in header and header[-1] == "互斥组"
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width == 50
@@ -270,6 +270,7 @@ def test_export_layout_and_style():
     assert row["题型"].value == "多选" and row["答案"].value == "AC" and row["多选计分"].value == "按权重"
     assert row["题干"].data_type == "s" and row["选项A"].data_type == "s"
     assert row["外部编号"].value == "007" and row["外部编号"].number_format == "@"
+    assert row["互斥组"].value == "四快"
     assert only(parse("bank.xlsx", export([question], "xlsx"))).data == question.canonical()
 
 
@@ -279,6 +280,7 @@ def test_template():
     notes = [[cell.value for cell in row] for row in workbook["说明"].iter_rows()]
     assert notes[0] == ["列名", "英文列名", "是否必填", "说明"]
     assert [row[0] for row in notes[1:4]] == ["题型", "题干", "选项A … 选项H"]
+    assert notes[-1][:3] == ["互斥组", "exclusion_group", "选填"] and "同一组最多抽一道" in notes[-1][3]
     result = parse("template.xlsx", xlsx_template())
     assert result.problems == []
     assert [q.data.type for q in result.questions] == ["single", "multiple", "truefalse", "blank", "short"]
@@ -290,3 +292,13 @@ def test_template():
 @given(st.lists(st.lists(text(12).map(str.strip), min_size=1, max_size=3), min_size=1, max_size=4))
 def test_blank_notation_round_trips(blanks):
     assert split_blanks(join_blanks(blanks)) == blanks
+
+
+def test_the_exclusion_group_column():
+    raw = xlsx(["题型", "题干", "答案", "互斥组"], ["判断", "一把手负总责。", "对", " 一把手 "], ["判断", "要四快。", "对", None])
+    result = parse("bank.xlsx", raw)
+    assert result.problems == []
+    assert [q.data.exclusion_group for q in result.questions] == ["一把手", None]
+    assert all("exclusion_group" in q.given for q in result.questions)
+    without = parse("bank.xlsx", xlsx(["题型", "题干", "答案"], ["判断", "一把手负总责。", "对"]))
+    assert "exclusion_group" not in only(without).given  # a re-import keeps the stored group

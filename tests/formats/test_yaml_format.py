@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from trainer.bank.formats import FormatError, export, parse
-from trainer.bank.schema import Option, QuestionData
+from trainer.bank.schema import Option, QuestionData, validate
 
 SPEC_EXAMPLE = """\
 format: trainer-questions/1
@@ -197,3 +197,14 @@ def test_export_keeps_unicode_line_separators():
     question = QuestionData(type="short", stem="a\u2028b", reference_answer="c\u2029d\x85e")
     (parsed,) = parse("bank.yaml", export([question], "yaml")).questions
     assert parsed.data == question.canonical()
+
+
+def test_exclusion_group_is_read_checked_and_written():
+    result = parse("q.yaml", "questions:\n  - {type: truefalse, stem: 一把手负总责。, answer: true, exclusion_group: ' 一把手 '}\n".encode())
+    (question,) = result.questions
+    assert question.data.canonical().exclusion_group == "一把手"
+    assert "exclusion_group: 一把手" in export([question.data], "yaml").decode()
+    long = QuestionData(type="truefalse", stem="对吗？", answer=True, exclusion_group="组" * 51)
+    assert [p.field for p in validate(long)] == ["exclusion_group"]
+    two_lines = QuestionData(type="truefalse", stem="对吗？", answer=True, exclusion_group="甲\n乙")
+    assert [p.message for p in validate(two_lines)] == ["“互斥组”中不能含有换行或其他控制字符"]

@@ -116,6 +116,11 @@ class QuestionForm(FlaskForm):
     idnumber = StringField(
         _l("外部编号"), validators=[Optional(), Length(max=100)], description=_l("可选；再次导入同一编号的题目时用于更新这道题。")
     )
+    exclusion_group = StringField(
+        _l("互斥组"),
+        validators=[Optional(), Length(max=50, message=_l("“互斥组”不能超过 50 个字符"))],
+        description=_l("可选；会互相泄露答案的几道题填同一个组名，随机组卷时同一组最多抽一道。"),
+    )
     revision = HiddenField()
 
     def to_data(self) -> QuestionData:
@@ -150,6 +155,7 @@ class QuestionForm(FlaskForm):
             tags=split_tags(self.tags.data or ""),
             lesson=self.lesson.data or None,
             status=self.status.data,
+            exclusion_group=(self.exclusion_group.data or "").strip() or None,
         )
 
     def fill_from(self, data: QuestionData) -> None:
@@ -175,6 +181,7 @@ class QuestionForm(FlaskForm):
         self.tags.data = _("、").join(data.tags)
         self.lesson.data = data.lesson or ""
         self.status.data = data.status
+        self.exclusion_group.data = data.exclusion_group or ""
 
     # Where each schema field's problems are shown on this form.
     FIELD_FOR = {"type": "qtype", "answer": "options", "scoring_points": "scoring_points"}

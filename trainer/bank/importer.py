@@ -197,7 +197,7 @@ def _match_existing(plan: ImportPlan) -> None:
 
 # Parts copied from the stored question when a file does not carry them.
 _KEPT_FIELDS = ("explanation", "difficulty", "points", "category", "tags", "lesson", "status",
-                "feedback_true", "feedback_false", "reference_answer", "scoring_points")
+                "feedback_true", "feedback_false", "reference_answer", "scoring_points", "exclusion_group")
 
 
 def keep_what_the_file_lacks(stored: QuestionData, incoming: QuestionData, given: frozenset[str] | None) -> QuestionData:

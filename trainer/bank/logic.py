@@ -73,6 +73,7 @@ def to_data(question: Question, category_path: str, tags: list[str], lesson: str
         "tags": tags,
         "lesson": lesson,
         "status": question.status,
+        "exclusion_group": question.exclusion_group,
     }
     data, problems = from_mapping(mapping)
     assert data is not None and not problems, problems  # stored data was validated on the way in
@@ -123,6 +124,7 @@ def column_values(data: QuestionData) -> dict[str, Any]:
         "explanation": canonical.explanation,
         "search_text": search_text_of(canonical),
         "stem_hash": stem_hash(canonical.stem),
+        "exclusion_group": canonical.exclusion_group,
     }
 
 

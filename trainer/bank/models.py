@@ -96,6 +96,8 @@ class Question(db.Model):
     # this question; NULL for questions instructors brought in. When `revision` has moved
     # on, an instructor changed the question and `trainer init` leaves it alone.
     course_revision: Mapped[int | None] = mapped_column()
+    # QuestionData.exclusion_group: a quiz draws at most one question of a group.
+    exclusion_group: Mapped[str | None] = mapped_column(String(50), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,6 +22,7 @@ MAX_TEXT = 10_000
 MAX_OPTION_TEXT = 2_000
 MAX_CATEGORY_DEPTH = 8
 MAX_NAME = 100
+MAX_GROUP = 50
 
 BLANK_MARK = re.compile(r"_{3,}")
 IDNUMBER = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
@@ -48,6 +49,7 @@ def field_label(name: str) -> str:
         "tags": _("标签"),
         "lesson": _("所属课"),
         "status": _("状态"),
+        "exclusion_group": _("互斥组"),
     }
     return labels.get(name, name)
 
@@ -116,6 +118,9 @@ class QuestionData:
     tags: list[str] = field(default_factory=list)
     lesson: str | None = None
     status: str = "ready"
+    # Questions that would give each other away share a group; a random draw takes at
+    # most one question of a group.
+    exclusion_group: str | None = None
 
     def canonical(self) -> QuestionData:
         """The same question with the fields its type does not use cleared.
@@ -136,6 +141,7 @@ class QuestionData:
             tags=sorted(normalize_tags(self.tags)),
             lesson=(self.lesson or "").strip() or None,
             status=self.status,
+            exclusion_group=(self.exclusion_group or "").strip() or None,
         )
         if self.type in ("single", "multiple"):
             data.options = [
@@ -205,6 +211,8 @@ class QuestionData:
         if data.lesson:
             out["lesson"] = data.lesson
         out["status"] = data.status
+        if data.exclusion_group:
+            out["exclusion_group"] = data.exclusion_group
         return out
 
 
@@ -257,7 +265,7 @@ def _str_list(value: Any, name: str, problems: list[Problem]) -> list[str]:
     return []
 
 
-TEXT_FIELDS = ("type", "stem", "category", "idnumber", "scoring", "feedback_true", "feedback_false", "reference_answer", "explanation", "lesson", "status")
+TEXT_FIELDS = ("type", "stem", "category", "idnumber", "scoring", "feedback_true", "feedback_false", "reference_answer", "explanation", "lesson", "status", "exclusion_group")
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "对", "正确", "是", "√", "✓", "✔"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "错", "错误", "否", "×", "✗", "✘", "x"}
 
@@ -337,6 +345,7 @@ def from_mapping(raw: Any, line: int | None = None) -> tuple[QuestionData | None
         tags=_str_list(raw.get("tags"), "tags", problems),
         lesson=_text(raw.get("lesson")).strip() or None,
         status=_text(raw.get("status") or "ready").strip(),
+        exclusion_group=_text(raw.get("exclusion_group")).strip() or None,
     )
     return data, [Problem(p.message, line, p.field) if p.line is None else p for p in problems]
 
@@ -381,6 +390,7 @@ def _texts_by_field(data: QuestionData) -> list[tuple[str, list[str]]]:
         ("explanation", [data.explanation]),
         ("tags", data.tags),
         ("lesson", [data.lesson or ""]),
+        ("exclusion_group", [data.exclusion_group or ""]),
     ]
 
 
@@ -436,6 +446,11 @@ def validate(data: QuestionData, line: int | None = None) -> list[Problem]:
             add("tags", _("标签“%(tag)s”超过 50 个字符", tag=tag[:20]))
         if TAG_SEPARATORS.search(tag):
             add("tags", _("标签“%(tag)s”中不能含有 , ， 、 ; ；", tag=tag[:20]))
+    if data.exclusion_group:
+        if len(data.exclusion_group.strip()) > MAX_GROUP:
+            add("exclusion_group", _("“互斥组”不能超过 %(n)d 个字符", n=MAX_GROUP))
+        if CONTROL_CHARS.search(data.exclusion_group):
+            add("exclusion_group", _("“互斥组”中不能含有换行或其他控制字符"))
     if len(data.explanation) > MAX_TEXT:
         add("explanation", _("“解析”不能超过 %(n)d 个字符", n=MAX_TEXT))
 

@@ -19,18 +19,22 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
-from ..markdown import render_markdown
+from ..markdown import QUOTATION, render_with_quotations
 from .models import Course, Lesson
 
 # Bump when rendering changes, so that the next load re-renders every lesson.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 EXCERPT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 EXCERPT_PLACE = re.compile(r"^\[\[原文:([^\]\s]+)\]\]\s*$", re.MULTILINE)
 LESSON_KEYS = {"title", "summary", "estimated_minutes", "objectives", "key_points", "excerpts"}
-COURSE_KEYS = {"title", "description", "position", "source"}
+COURSE_KEYS = {"title", "description", "position", "source", "source_file"}
+SOURCE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.txt$")
+# The editorial marks a quotation may use (docs/lesson-format.md, "Quoting the speech").
+_EDITORIAL = re.compile(r"(……|〔[^〕]*〕|‘|’)")
+_ANONYMIZED = "(?:20)?(?:xx)+"  # how the source writes the names an 〔…〕 stands in for
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,63 @@ class SyncReport:
     lessons_archived: int = 0
 
 
+def source_pattern(quotation: str) -> re.Pattern[str]:
+    """What a quotation stands for in the source text.
+
+    `……` leaves out words within one paragraph, `〔…〕` stands in for an anonymized name
+    (`xx`, `20xx`), and `‘’` for the source's own `“”` inside a quotation; every other
+    character is the source's own.
+    """
+    pattern = []
+    for piece in _EDITORIAL.split(quotation):
+        if piece == "……":
+            pattern.append("[^\n]*?")
+        elif piece.startswith("〔"):
+            pattern.append(_ANONYMIZED)
+        elif piece in ("‘", "’"):
+            pattern.append("[‘“]" if piece == "‘" else "[’”]")
+        else:
+            pattern.append(re.escape(piece))
+    return re.compile("".join(pattern))
+
+
+def _mismatch(quotation: str, source: str) -> str | None:
+    """None when the quotation is the source's words, else the text from where it departs."""
+    if source_pattern(quotation).search(source):
+        return None
+    units = [unit for piece in _EDITORIAL.split(quotation) for unit in ([piece] if _EDITORIAL.fullmatch(piece) else piece)]
+    low, high = 0, len(units)  # the longest prefix of units that matches, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if source_pattern("".join(units[:middle])).search(source):
+            low = middle
+        else:
+            high = middle - 1
+    rest = "".join(units[low:])
+    return rest if len(rest) <= 12 else rest[:12] + "…"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _check_quotations(text: str, field: str, source: str | None, where: str, problems: list[ContentProblem]) -> None:
+    """Every `[[引:…]]` in `text` must be well formed and the source's own words."""
+    quotations = QUOTATION.findall(text)
+    if text.count("[[引:") != len(quotations):
+        problems.append(ContentProblem(where, _(
+            "%(field)s：引文标记“%(mark)s”没有配对的“]]”（一处引文不能跨行，也不能嵌套）", field=field, mark="[[引:")))
+    for quotation in quotations:
+        if not quotation.strip():
+            problems.append(ContentProblem(where, _("%(field)s：引文标记中没有文字", field=field)))
+        elif source is None:
+            problems.append(ContentProblem(where, _("%(field)s：引用了讲话原文，但 course.yaml 没有用 source_file 指明原文文件", field=field)))
+        elif (departs := _mismatch(quotation, source)) is not None:
+            problems.append(ContentProblem(where, _(
+                "%(field)s：引文“%(quote)s”不是讲话原文（从“%(departs)s”起与原文不符）",
+                field=field, quote=_short(quotation), departs=departs)))
+
+
 def _string_list(value: Any, key: str, where: str, problems: list[ContentProblem], required: bool) -> list[str]:
     if value is None:
         if required:
@@ -98,6 +159,9 @@ def _string_list(value: Any, key: str, where: str, problems: list[ContentProblem
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         problems.append(ContentProblem(where, _("“%(key)s”应为非空文字组成的列表", key=key)))
+        if isinstance(value, list) and any(isinstance(v, list) for v in value):
+            # `- [[引:…]]` is a YAML list inside the list, not text that starts with a quotation.
+            problems.append(ContentProblem(where, _("“%(key)s”中以 [ 开头的一条被 YAML 读成了列表，请给这一条加上引号", key=key)))
         return []
     if required and not value:
         problems.append(ContentProblem(where, _("“%(key)s”至少要有一项", key=key)))
@@ -125,7 +189,9 @@ def _split_front_matter(text: str, where: str, problems: list[ContentProblem]) -
     return meta, text[end + 5 :]
 
 
-def _render_blocks(body: str, excerpt_ids: set[str], where: str, problems: list[ContentProblem]) -> tuple[list[dict[str, str]], set[str]]:
+def _render_blocks(
+    body: str, excerpt_ids: set[str], source_title: str, where: str, problems: list[ContentProblem]
+) -> tuple[list[dict[str, str]], set[str]]:
     """Split the body at `[[原文:id]]` lines into sanitized HTML and excerpt slots."""
     blocks: list[dict[str, str]] = []
     placed: set[str] = set()
@@ -137,16 +203,19 @@ def _render_blocks(body: str, excerpt_ids: set[str], where: str, problems: list[
             continue
         chunk = body[cursor : match.start()]
         if chunk.strip():
-            blocks.append({"html": str(render_markdown(chunk))})
+            blocks.append({"html": str(render_with_quotations(chunk, source_title))})
         blocks.append({"excerpt": excerpt_id})
         placed.add(excerpt_id)
         cursor = match.end()
     if body[cursor:].strip():
-        blocks.append({"html": str(render_markdown(body[cursor:]))})
+        blocks.append({"html": str(render_with_quotations(body[cursor:], source_title))})
     return blocks, placed
 
 
-def read_lesson(path: Path, root: Path, problems: list[ContentProblem]) -> LessonFile | None:
+def read_lesson(
+    path: Path, root: Path, problems: list[ContentProblem], source: str | None = None, source_title: str = ""
+) -> LessonFile | None:
+    """One lesson file; `source` is the text its excerpts and quotations must come from."""
     where = str(path.relative_to(root.parent) if root.parent in path.parents else path)
     match = LESSON_FILE.match(path.name)
     if not match:
@@ -201,10 +270,22 @@ def read_lesson(path: Path, root: Path, problems: list[ContentProblem]) -> Lesso
         if not isinstance(part, str) or not part.strip() or not isinstance(quote, str) or not quote.strip():
             problems.append(ContentProblem(where, _("摘录“%(id)s”缺少出处（part）或原文（text）", id=excerpt_id)))
             continue
+        if source is None:
+            problems.append(ContentProblem(where, _("摘录“%(id)s”引用了讲话原文，但 course.yaml 没有用 source_file 指明原文文件", id=excerpt_id)))
+        elif (departs := _mismatch(quote.strip(), source)) is not None:
+            problems.append(ContentProblem(where, _(
+                "摘录“%(id)s”不是讲话原文（从“%(departs)s”起与原文不符）", id=excerpt_id, departs=departs)))
         excerpts.append({"id": excerpt_id, "part": part.strip(), "text": quote.strip()})
     if not body.strip():
         problems.append(ContentProblem(where, _("正文为空")))
-    blocks, placed = _render_blocks(body, {e["id"] for e in excerpts}, where, problems)
+    if "[[引:" in title:
+        problems.append(ContentProblem(where, _("标题中不能标记引文")))
+    _check_quotations(summary, "summary", source, where, problems)
+    for name, items in (("objectives", objectives), ("key_points", key_points)):
+        for number, item in enumerate(items, start=1):
+            _check_quotations(item, _("%(field)s 第 %(n)d 条", field=name, n=number), source, where, problems)
+    _check_quotations(body, _("正文"), source, where, problems)
+    blocks, placed = _render_blocks(body, {e["id"] for e in excerpts}, source_title, where, problems)
     for excerpt in excerpts:
         excerpt["placed"] = excerpt["id"] in placed
     if len(problems) > before:
@@ -238,6 +319,7 @@ def read_course(folder: Path, root: Path, problems: list[ContentProblem]) -> Cou
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(ContentProblem(f"{where}/course.yaml", _("课程文件格式错误：%(reason)s", reason=exc)))
     title = description = source = ""
+    source_file: str | None = None
     position = 1
     if isinstance(meta, dict):
         for key in sorted(set(meta) - COURSE_KEYS):
@@ -247,17 +329,25 @@ def read_course(folder: Path, root: Path, problems: list[ContentProblem]) -> Cou
             problems.append(ContentProblem(f"{where}/course.yaml", _("缺少课程标题（title）")))
         description = meta.get("description") if isinstance(meta.get("description"), str) else ""
         source = meta.get("source") if isinstance(meta.get("source"), str) else ""
+        source_file = meta.get("source_file")
+        if source_file is not None and (not isinstance(source_file, str) or not SOURCE_FILE.match(source_file)):
+            problems.append(ContentProblem(f"{where}/course.yaml", _("“source_file”应为课程文件夹中一个 .txt 文件的文件名")))
+            source_file = None
         position = meta.get("position", 1)
         if not isinstance(position, int) or isinstance(position, bool):
             problems.append(ContentProblem(f"{where}/course.yaml", _("“position”应为整数")))
             position = 1
     elif meta is not None:
         problems.append(ContentProblem(f"{where}/course.yaml", _("课程文件应是一组“字段: 值”")))
+    source_text = _read_source(folder, source_file, where, problems) if source_file else None
     lessons = []
-    for path in sorted(folder.iterdir()):
-        if path.name == "course.yaml" or path.name.startswith("."):
+    # Without its source text a course's quotations cannot be checked; that one problem
+    # is reported rather than every quotation.
+    paths = [] if source_file and source_text is None else sorted(folder.iterdir())
+    for path in paths:
+        if path.name in ("course.yaml", source_file) or path.name.startswith("."):
             continue
-        lesson = read_lesson(path, root, problems)
+        lesson = read_lesson(path, root, problems, source_text, source.strip())
         if lesson is not None:
             lessons.append(lesson)
     seen_slugs: dict[str, str] = {}
@@ -270,6 +360,16 @@ def read_course(folder: Path, root: Path, problems: list[ContentProblem]) -> Cou
         seen_slugs[lesson.slug] = lesson.path
         seen_positions[lesson.position] = lesson.path
     return CourseFile(where, folder.name, title.strip(), description.strip(), position, source.strip(), lessons)
+
+
+def _read_source(folder: Path, name: str, where: str, problems: list[ContentProblem]) -> str | None:
+    try:
+        return (folder / name).read_text(encoding="utf-8").replace("\r\n", "\n")
+    except FileNotFoundError:
+        problems.append(ContentProblem(f"{where}/course.yaml", _("找不到“source_file”指明的讲话原文文件 %(name)s", name=name)))
+    except UnicodeDecodeError:
+        problems.append(ContentProblem(f"{where}/{name}", _("文件不是 UTF-8 编码")))
+    return None
 
 
 def read_content(root: Path) -> list[CourseFile]:

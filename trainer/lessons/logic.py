@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..database import UTCDateTime, insert_ignoring_conflicts, utcnow
 from ..errors import AccessDenied, NotFound
 from ..extensions import db
+from ..markdown import QUOTATION, QUOTATION_CLASS
 from .models import Course, CourseInstructor, Enrollment, Lesson, LessonProgress
 
 
@@ -193,6 +194,14 @@ class LessonPage:
     @property
     def excerpts_by_id(self) -> dict[str, dict]:
         return {e["id"]: e for e in self.lesson.excerpts}
+
+    @property
+    def has_quotations(self) -> bool:
+        """Whether the page shows inline quotations of the speech, which then need a legend."""
+        lesson = self.lesson
+        texts = [lesson.summary, *lesson.objectives, *lesson.key_points]
+        return any(QUOTATION.search(t) for t in texts) or any(
+            QUOTATION_CLASS in block.get("html", "") for block in lesson.body_blocks)
 
 
 def _find_lesson(course: Course, lesson_slug: str) -> Lesson:

@@ -24,7 +24,7 @@ class FormatError(Exception):
 CARRIED_PARTS = frozenset({
     "type", "stem", "options", "answer", "blanks", "reference_answer", "scoring_points", "scoring",
     "explanation", "difficulty", "points", "category", "tags", "lesson", "status", "idnumber",
-    "feedback_true", "feedback_false", "option_feedback", "option_weight",
+    "feedback_true", "feedback_false", "option_feedback", "option_weight", "exclusion_group",
 })
 
 

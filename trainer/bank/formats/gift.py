@@ -1,7 +1,7 @@
 """Moodle's GIFT format, read the way Moodle reads it, plus the trainer's own metadata.
 
-GIFT has no place for difficulty, points, status, lessons, scoring schemes or short-answer
-reference answers; they travel in `// [key:value]` comment lines, which Moodle ignores.
+GIFT has no place for difficulty, points, status, lessons, exclusion groups, scoring schemes
+or short-answer reference answers; they travel in `// [key:value]` comment lines, which Moodle ignores.
 What the bank cannot hold (matching, numerical tolerances, descriptions) is reported per
 question, and the rest of the file is still read.
 """
@@ -39,8 +39,9 @@ _META_ITEM = re.compile(r"\[([A-Za-z_]+):((?:\\.|[^\]\\])*)\]")
 _META_ESCAPE = re.compile(r"\\([\\\]n])")
 # Comment keys, and the part of a question each one carries when present.
 _META_PARTS = (("difficulty", "difficulty"), ("points", "points"), ("status", "status"), ("lesson", "lesson"),
-               ("tag", "tags"), ("scoring", "scoring"))
-_META_KEYS = ("id", "tag", "difficulty", "points", "status", "lesson", "scoring", "reference", "point", "blanks")
+               ("tag", "tags"), ("scoring", "scoring"), ("group", "exclusion_group"))
+_META_KEYS = ("id", "tag", "difficulty", "points", "status", "lesson", "group", "scoring", "reference", "point",
+              "blanks")
 
 
 class _Text:
@@ -449,6 +450,7 @@ class _QuestionReader:
         data.points = self._integer("points", 1)
         data.status = read_status(meta.last("status") or "")
         data.lesson = meta.last("lesson") or None
+        data.exclusion_group = meta.last("group") or None
         allowed = {
             "scoring": (data.type == "multiple", _("注释 [scoring:…] 只适用于选择题的答案块 {=… ~…}。")),
             "reference": (data.type == "short", _("注释 [reference:…] 只适用于简答题（空的答案块 {}）。")),
@@ -550,6 +552,8 @@ def _write_question(data: QuestionData) -> str:
     metadata += [_meta("difficulty", data.difficulty), _meta("points", data.points), _meta("status", data.status)]
     if data.lesson:
         metadata.append(_meta("lesson", data.lesson))
+    if data.exclusion_group:
+        metadata.append(_meta("group", data.exclusion_group))
     lines = ["// " + " ".join(metadata)]
     general = _general(data.explanation)
     if data.type in ("single", "multiple"):

@@ -55,12 +55,13 @@ COLUMNS: list[tuple[str, str]] = [
     ("idnumber", "外部编号"),
     ("scoring", "多选计分"),
     ("scoring_points", "评分要点"),
+    ("exclusion_group", "互斥组"),
 ]
 _HEADERS = dict(COLUMNS)
 _REQUIRED = ("type", "stem")
 _WIDTHS = {"type": 8, "stem": 50, "answer": 14, "explanation": 40, "difficulty": 6, "points": 6,
            "category": 26, "tags": 16, "lesson": 30, "status": 8, "idnumber": 16, "scoring": 10,
-           "scoring_points": 36}
+           "scoring_points": 36, "exclusion_group": 12}
 _OPTION_WIDTH = 18
 
 _TYPE_LABELS = {"single": "单选", "multiple": "多选", "truefalse": "判断", "blank": "填空", "short": "简答"}
@@ -291,6 +292,7 @@ class _Row:
             tags=split_tags(self.text("tags")),
             lesson=self.text("lesson").strip() or None,
             status=read_status(self.text("status")),
+            exclusion_group=self.text("exclusion_group").strip() or None,
         )
         answer = self.text("answer")
         if qtype in ("single", "multiple"):
@@ -381,6 +383,7 @@ def _row_values(question: QuestionData) -> dict[str, Any]:
         "lesson": data.lesson or "",
         "status": _STATUS_LABELS.get(data.status, data.status),
         "idnumber": data.idnumber or "",
+        "exclusion_group": data.exclusion_group or "",
     }
     if data.type in ("single", "multiple"):
         for letter, option in zip(LETTERS, data.options):
@@ -510,6 +513,8 @@ def _column_notes() -> list[tuple[str, str, str, str]]:
         "idnumber": (optional, _("可选的稳定编号（字母、数字和 - _ . :）；再次导入编号相同的题目时会更新原来的题目。")),
         "scoring": (optional, _("仅多选题：部分得分（默认；全部选对得满分，只选对一部分且没有选错得一半）、全对得分 或 按权重。")),
         "scoring_points": (optional, _("仅简答题：评分要点，每行一个（也可以在一行内用 ; 分隔）。")),
+        "exclusion_group": (optional, _(
+            "会互相泄露答案的几道题填同一个组名（不超过 50 个字符），随机组卷时同一组最多抽一道；不填表示不属于任何组。")),
     }
     rows: list[tuple[str, str, str, str]] = []
     for key, header in COLUMNS:
