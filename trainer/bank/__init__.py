@@ -5,11 +5,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .history import reason_label
     from .render import stem_html
     from .schema import scoring_label, status_label, type_label
     from .views import bp
 
     app.jinja_env.globals.update(
-        question_stem=stem_html, type_label=type_label, status_label=status_label, scoring_label=scoring_label
+        question_stem=stem_html, type_label=type_label, status_label=status_label, scoring_label=scoring_label,
+        reason_label=reason_label,
     )
     app.register_blueprint(bp)
