@@ -35,6 +35,16 @@ def assert_history_complete(app) -> None:
     }
 
 
+def load_course_bank(app, folder, datas) -> importer.ImportSummary:
+    """Write `datas` as the course bank in `folder` and load it as `trainer init` does."""
+    folder.mkdir(exist_ok=True)
+    (folder / "course.yaml").write_bytes(formats.export(datas, "yaml"))
+    with app.app_context():
+        summary = importer.import_folder(folder)
+        db.session.commit()
+        return summary
+
+
 def reasons(app, question_id: int) -> list[tuple[int, str]]:
     with app.app_context():
         return db.session.execute(
@@ -256,12 +266,8 @@ class TestRestore:
 
     def test_restoring_the_course_banks_revision_makes_the_question_the_courses_again(self, app, make, tmp_path):
         someone = make.user(role="instructor")
-        folder = tmp_path / "bank"
-        folder.mkdir()
-        (folder / "c.yaml").write_bytes(formats.export([single(idnumber="C-1")], "yaml"))
+        load_course_bank(app, tmp_path / "bank", [single(idnumber="C-1")])
         with app.app_context():
-            importer.import_folder(folder)
-            db.session.commit()
             question = db.session.scalars(select(Question)).one()
             logic.update_question(question, single(idnumber="C-1", stem="教师的改写"))
             db.session.commit()

@@ -14,7 +14,7 @@ from trainer.extensions import db
 from trainer.lessons.models import Lesson
 
 from .test_bank import form_data, single
-from .test_history import assert_history_complete, reasons
+from .test_history import assert_history_complete, load_course_bank, reasons
 from .test_import import preview_of, question_count, upload
 
 
@@ -149,19 +149,12 @@ class TestUndo:
     def test_undoing_an_upload_over_course_questions_gives_them_back_to_the_course(self, app, login_as, tmp_path):
         """The downloadable template once "updated" real course questions: undoing that
         upload must also let `trainer init` keep the questions up to date again."""
-        folder = tmp_path / "bank"
-        folder.mkdir()
-        (folder / "c.yaml").write_bytes(formats.export([single(idnumber="C-1")], "yaml"))
-        with app.app_context():
-            importer.import_folder(folder)
-            db.session.commit()
+        load_course_bank(app, tmp_path / "bank", [single(idnumber="C-1")])
         client, _ = login_as("instructor")
         location = imported(client, [single(idnumber="C-1", stem="模板里的示例题")])
         client.post(location + "/undo")
-        (folder / "c.yaml").write_bytes(formats.export([single(idnumber="C-1", difficulty=5)], "yaml"))
+        assert load_course_bank(app, tmp_path / "bank", [single(idnumber="C-1", difficulty=5)]).updated == 1
         with app.app_context():
-            assert importer.import_folder(folder).updated == 1
-            db.session.commit()
             question = db.session.scalars(select(Question)).one()
             assert (question.stem, question.difficulty) == (single().stem, 5)
             assert question.course_revision == question.revision == 4
@@ -253,7 +246,7 @@ class TestParallel:
     def test_parallel_course_bank_loads_leave_one_copy(self, app, tmp_path):
         folder = tmp_path / "bank"
         folder.mkdir()
-        (folder / "c.yaml").write_bytes(formats.export([single(stem=f"课程题{n}", idnumber=f"C-{n}") for n in range(10)], "yaml"))
+        (folder / "course.yaml").write_bytes(formats.export([single(stem=f"课程题{n}", idnumber=f"C-{n}") for n in range(10)], "yaml"))
 
         def load(_n: int):
             with app.app_context():
@@ -265,3 +258,34 @@ class TestParallel:
         assert not errors, errors
         assert sorted(results) == [0, 0, 10]
         assert question_count(app) == 10
+
+
+def test_confirming_and_undoing_take_as_many_statements_for_300_questions_as_for_3(app, make, count_queries):
+    """The history is written in bulk: no statement per question. Undoing the newer import
+    first brings the questions back to what the older one wrote, so it can be undone next."""
+    owner_id = make.user(role="instructor")
+    with app.app_context():
+        logic.ensure_categories([single().category])  # the first import would create it
+        db.session.commit()
+    counts = []
+    for size in (3, 300):
+        first = [single(stem=f"{size}-{n}", idnumber=f"S{size}-{n}") for n in range(size)]
+        second = [single(stem=f"{size}-{n} 改", idnumber=f"S{size}-{n}") for n in range(size)]
+        steps = []
+        with app.app_context():
+            owner = db.session.get(User, owner_id)
+            batches = [importer.store_upload(owner, "q.yaml", formats.export(datas, "yaml")).id for datas in (first, second)]
+            db.session.commit()
+            for action, batch_id in (("confirm", batches[0]), ("confirm", batches[1]), ("undo", batches[1]), ("undo", batches[0])):
+                with count_queries() as statements:
+                    if action == "confirm":
+                        importer.confirm_batch(owner, batch_id)
+                    else:
+                        importer.undo_batch(owner, batch_id)
+                    db.session.commit()
+                # SQLite cannot return the ids of a many-row INSERT in order, so SQLAlchemy
+                # inserts created questions one statement each there (one per chunk elsewhere).
+                steps.append(len([s for s in statements if not s.startswith("INSERT INTO questions ")]))
+        counts.append(steps)
+    assert counts[0] == counts[1]
+    assert question_count(app) == 0

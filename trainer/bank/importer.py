@@ -456,8 +456,9 @@ class Change:
     question_id: int
     after: int  # the revision the import wrote
     current: int  # the question's revision now
-    used: bool  # whether a quiz attempt has used the revision the import wrote
+    used: bool  # whether a quiz attempt has used the import's revision or a later one
     stem: str
+    changed: bool = False  # whether its content differs now from what the import wrote
 
     @property
     def created(self) -> bool:
@@ -468,22 +469,45 @@ class Change:
         """Why undoing the import cannot take this question back, if it cannot."""
         if self.used:
             return _("已被测验使用")
-        if self.current != self.after:
+        if self.changed:
             return _("导入后已被修改")
         return None
 
 
 def changes_of(batch: ImportBatch) -> list[Change]:
     """What the import did that is still in the bank (a question deleted since is gone
-    with its history), in one query."""
+    with its history): two queries, however large the import.
+
+    A question with later revisions that came back to the import's content (a later
+    import undone, an edit reverted) counts as unchanged, so imports can be undone
+    newest first.
+    """
+    wrote, later = aliased(QuestionVersion), aliased(QuestionVersion)
+    used = select(later.id).where(
+        later.question_id == wrote.question_id, later.revision >= wrote.revision, later.used_at.is_not(None)
+    ).exists()
+    imported = and_(wrote.import_batch_id == batch.id, wrote.reason == "import")
     rows = db.session.execute(
-        select(QuestionVersion.question_id, QuestionVersion.revision, Question.revision,
-               QuestionVersion.used_at.is_not(None), Question.stem)
-        .join(Question, Question.id == QuestionVersion.question_id)
-        .where(QuestionVersion.import_batch_id == batch.id, QuestionVersion.reason == "import")
-        .order_by(QuestionVersion.question_id)
-    )
-    return [Change(*row) for row in rows]
+        select(wrote.question_id, wrote.revision, Question.revision, used, Question.stem)
+        .join(Question, Question.id == wrote.question_id)
+        .where(imported)
+        .order_by(wrote.question_id)
+    ).all()
+    changes = [Change(*row) for row in rows]
+    if any(change.current != change.after for change in changes):
+        now = aliased(QuestionVersion)
+        differs = {
+            question_id
+            for question_id, then_data, now_data in db.session.execute(
+                select(wrote.question_id, wrote.data, now.data)
+                .join(Question, Question.id == wrote.question_id)
+                .join(now, and_(now.question_id == Question.id, now.revision == Question.revision))
+                .where(imported, Question.revision != wrote.revision)
+            )
+            if then_data != now_data  # both as QuestionData.to_mapping() wrote them
+        }
+        changes = [replace(change, changed=change.question_id in differs) for change in changes]
+    return changes
 
 
 @dataclass
@@ -533,9 +557,7 @@ def undo_batch(user: User, batch_id: int) -> UndoSummary:
     items = _previous_revisions(batch, [c for c in changes if not c.created])
     summary = UndoSummary(deleted=len(created))
     summary.restored = _update_questions(
-        items, "undo", user, batch.id, utcnow(),
-        # The course's own question before the import is the course's own again.
-        course_revision=lambda item: item.revision + 1 if item.course_revision == item.revision - 1 else item.course_revision,
+        items, "undo", user, batch.id, utcnow(), course_revision=lambda item: item.course_revision
     )
     db.session.execute(
         update(ImportBatch)
@@ -547,13 +569,14 @@ def undo_batch(user: User, batch_id: int) -> UndoSummary:
 
 
 def _previous_revisions(batch: ImportBatch, updated: list[Change]) -> list[PlannedItem]:
-    """The updated questions with the data they had before the import, checked again:
-    a lesson may have gone, or another question taken an idnumber, since."""
+    """The updated questions with the data they had before the import, checked again (a
+    lesson may have gone, or another question taken an idnumber, since), each with the
+    `course_revision` to write."""
     if not updated:
         return []
     after, before = aliased(QuestionVersion), aliased(QuestionVersion)
     rows = db.session.execute(
-        select(after.question_id, after.revision, Question.course_revision, before.data)
+        select(after.question_id, before.revision, Question.revision, Question.course_revision, before.data)
         .join(Question, Question.id == after.question_id)
         .join(before, and_(before.question_id == after.question_id, before.revision == after.revision - 1))
         .where(after.import_batch_id == batch.id, after.reason == "import", after.revision > 1)
@@ -561,15 +584,17 @@ def _previous_revisions(batch: ImportBatch, updated: list[Change]) -> list[Plann
     lessons = lesson_ids_by_ref()
     items: list[PlannedItem] = []
     problems: list[str] = []
-    for question_id, revision, course_revision, mapping in rows:
+    for question_id, previous, current, course_revision, mapping in rows:
         data, found = from_mapping(mapping)
         if data is not None:
             found += validate(data) + check_references(data, lessons)
         if found:
             problems.append(_("第 %(id)d 题导入前的内容已不能恢复：%(problem)s", id=question_id, problem=found[0].message))
             continue
+        if course_revision == previous:  # the course's own question before the import is the course's again
+            course_revision = current + 1
         items.append(PlannedItem(0, "", data.canonical(), action="update", question_id=question_id,
-                                 revision=revision, course_revision=course_revision))
+                                 revision=current, course_revision=course_revision))
     problems += [
         _("第 %(id)d 题导入前的外部编号“%(idnumber)s”已被另一道题使用", id=qid, idnumber=idnumber)
         for qid, idnumber in _idnumbers_taken_elsewhere(items)
