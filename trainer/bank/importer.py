@@ -325,8 +325,10 @@ def _update_questions(
     if not items:
         return 0
     items = sorted(items, key=lambda item: item.question_id or 0)
-    lock_questions([item.question_id for item in items if item.question_id is not None])
+    # Categories first: creating one may wait for a category move, which must not find
+    # these questions already locked by us.
     values = _row_values(items, now)
+    lock_questions([item.question_id for item in items if item.question_id is not None])
     table = Question.__table__
     columns = [*values(items[0]), "revision", "course_revision"]
     statement = (
