@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from collections.abc import Callable
 
 from sqlalchemy import delete, func, select
 
@@ -33,6 +35,27 @@ def assert_history_complete(app) -> None:
     assert {qid: sorted(revs) for qid, revs in kept.items()} == {
         qid: list(range(1, rev + 1)) for qid, rev in revisions.items()
     }
+
+
+def run_together(count: int, work: Callable[[int], object]) -> tuple[list[object], list[BaseException]]:
+    """Run `work(n)` in `count` threads released at the same moment."""
+    barrier = threading.Barrier(count)
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            results.append(work(n))
+        except BaseException as error:  # reported by the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
 
 
 def load_course_bank(app, folder, datas) -> importer.ImportSummary:
@@ -274,3 +297,35 @@ class TestRestore:
             history.restore(question, 1, 2, db.session.get(User, someone))
             db.session.commit()
             assert (question.revision, question.course_revision) == (3, 3)
+
+
+def test_an_attempt_drawing_a_question_and_its_deletion_never_interleave(app, bank):
+    """Either the attempt gets the question's revision and the question stays, or the
+    question is gone and the attempt does not get it: never a revision of a deleted question."""
+    for _round in range(3):
+        (question_id,) = bank(single())
+
+        def work(n: int, question_id: int = question_id):
+            with app.app_context():
+                if n == 0:
+                    drawn = logic.snapshot([question_id])
+                    db.session.commit()
+                    return ("drawn", drawn)
+                try:
+                    logic.delete_question(db.session.get(Question, question_id))
+                except logic.DomainError as error:
+                    db.session.rollback()
+                    return ("kept", error.message)
+                db.session.commit()
+                return ("deleted", None)
+
+        results, errors = run_together(2, work)
+        assert not errors, errors
+        outcome = dict(results)
+        with app.app_context():
+            stored = db.session.get(Question, question_id)
+            versions = db.session.scalars(select(QuestionVersion.id).where(QuestionVersion.question_id == question_id)).all()
+        if "deleted" in outcome:
+            assert stored is None and versions == [] and outcome["drawn"] == {}
+        else:
+            assert stored is not None and outcome["drawn"] == {question_id: versions[0]} and "不能删除" in outcome["kept"]

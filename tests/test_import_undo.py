@@ -1,9 +1,6 @@
 """After an import: its page and undo, the import history, and imports running in parallel."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -14,7 +11,7 @@ from trainer.extensions import db
 from trainer.lessons.models import Lesson
 
 from .test_bank import form_data, single
-from .test_history import assert_history_complete, load_course_bank, reasons
+from .test_history import assert_history_complete, load_course_bank, reasons, run_together
 from .test_import import preview_of, question_count, upload
 
 
@@ -29,27 +26,6 @@ def imported(client, datas, name="q.yaml") -> str:
 def batch_row(app, location: str) -> ImportBatch:
     with app.app_context():
         return db.session.get(ImportBatch, int(location.rsplit("/", 1)[1]))
-
-
-def run_together(count: int, work: Callable[[int], object]) -> tuple[list[object], list[BaseException]]:
-    """Run `work(n)` in `count` threads released at the same moment."""
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(n))
-        except BaseException as error:  # reported by the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 class TestUndo:
