@@ -29,9 +29,27 @@ def run_migrations_online() -> None:
     options.setdefault("process_revision_directives", skip_empty_revisions)
     options.setdefault("render_item", render_item)
     with migrate_ext.db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=migrate_ext.db.metadata, **options)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table (copy, drop, rename). With foreign keys on,
+            # dropping the old table would delete or refuse the rows that refer to it,
+            # so SQLite's own procedure turns them off first, outside any transaction,
+            # and checks them at the end.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=migrate_ext.db.metadata, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migrations left rows with broken foreign keys: {broken[:10]}")
+        finally:
+            if sqlite:
+                # Never hand this connection back to the app without foreign keys: the
+                # pool's next connection turns them on again as it connects.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

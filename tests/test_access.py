@@ -1,10 +1,14 @@
 """Who may reach what: every protected page for every role, and object checks."""
 import pytest
+from sqlalchemy import select
 
 from trainer.accounts.models import User
+from trainer.bank import formats, importer, logic
+from trainer.bank.models import Question
 from trainer.extensions import db
 
 from .conftest import AuthActions
+from .test_bank import single
 
 # (method, url, anonymous, trainee, instructor, admin): the expected status codes.
 # 302 for anonymous users means "sent to the login page".
@@ -29,6 +33,14 @@ MATRIX = [
     ("POST", "/admin/users/{trainee}", 302, 403, 403, 400),
     ("POST", "/account/password", 302, 400, 400, 400),
     ("GET", "/account/password", 302, 200, 200, 200),
+    ("GET", "/bank/questions/{q}/history", 302, 403, 200, 200),
+    ("GET", "/bank/questions/{q}/diff?from=1&to=2", 302, 403, 200, 200),
+    ("GET", "/bank/questions/{q}/versions/1", 302, 403, 200, 200),
+    ("POST", "/bank/questions/{q}/versions/1/restore", 302, 403, 302, 302),
+    ("GET", "/bank/imports", 302, 403, 200, 200),
+    # The instructor's own import: they and administrators see it and may undo it.
+    ("GET", "/bank/import/{batch}", 302, 403, 200, 200),
+    ("POST", "/bank/import/{batch}/undo", 302, 403, 302, 302),
 ]
 
 
@@ -36,11 +48,17 @@ MATRIX = [
 def world(app, make):
     course_id = make.course("basics", lessons_count=2)
     trainee = make.user(username="trainee", courses=[course_id], cohort="2026年第一期")
-    make.user(username="instructor", role="instructor", courses=[course_id])
+    instructor = make.user(username="instructor", role="instructor", courses=[course_id])
     make.user(username="admin", role="admin")
     with app.app_context():
         cohort = db.session.get(User, trainee).cohort_id
-    return {"trainee": trainee, "course": course_id, "cohort": cohort}
+        owner = db.session.get(User, instructor)
+        batch = importer.store_upload(owner, "q.yaml", formats.export([single()], "yaml"))
+        importer.confirm_batch(owner, batch.id)
+        question = db.session.scalars(select(Question)).one()
+        logic.update_question(question, single(stem="改过的题干"))  # a second revision to compare
+        db.session.commit()
+        return {"trainee": trainee, "course": course_id, "cohort": cohort, "q": question.id, "batch": batch.id}
 
 
 @pytest.mark.parametrize("method,url,expected", [(m, u, tuple(codes)) for m, u, *codes in MATRIX])
@@ -111,7 +129,7 @@ def test_every_route_is_in_an_access_matrix_or_public(app):
     adapter = app.url_map.bind("localhost")
     covered = set()
     for method, url in [(m, u) for m, u, *_codes in MATRIX] + BANK_URLS:
-        path = url.split("?")[0].format(trainee=1, course=1, cohort=1, q=1, c=1)
+        path = url.split("?")[0].format(trainee=1, course=1, cohort=1, q=1, c=1, batch=1)
         endpoint, _args = adapter.match(path, method=method)
         covered.add((method, endpoint))
     routes = {

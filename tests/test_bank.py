@@ -35,9 +35,14 @@ BANK_URLS = [
     ("POST", "/bank/questions/new"),
     ("POST", "/bank/questions/{q}/edit"),
     ("GET", "/bank/questions/{q}/versions/1"),
+    ("POST", "/bank/questions/{q}/versions/1/restore"),
+    ("GET", "/bank/questions/{q}/history"),
+    ("GET", "/bank/questions/{q}/diff"),
     ("POST", "/bank/import"),
     ("GET", "/bank/import/1"),
     ("POST", "/bank/import/1/confirm"),
+    ("POST", "/bank/import/1/undo"),
+    ("GET", "/bank/imports"),
 ]
 
 
@@ -164,9 +169,9 @@ class TestEditing:
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Question)) == 0
 
-    def test_editing_an_unused_question_edits_it_in_place(self, app, bank, login_as):
+    def test_an_edit_makes_a_new_revision_and_keeps_the_previous_one(self, app, bank, login_as):
         (question_id,) = bank(single())
-        client, _ = login_as("instructor")
+        client, user_id = login_as("instructor")
         edit_page = client.get(f"/bank/questions/{question_id}/edit").get_data(as_text=True)
         assert 'name="revision" type="hidden" value="1"' in edit_page
         response = client.post(
@@ -176,7 +181,9 @@ class TestEditing:
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(Question)) == 1
             assert db.session.get(Question, question_id).stem == "新的题干？"
-            assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 0
+            versions = db.session.scalars(select(QuestionVersion).order_by(QuestionVersion.revision)).all()
+            assert [(v.revision, v.reason, v.changed_by_id, v.data["stem"]) for v in versions] == [
+                (1, "create", None, single().stem), (2, "edit", user_id, "新的题干？")]
 
     def test_editing_a_used_question_keeps_what_trainees_saw(self, app, bank, login_as):
         (question_id,) = bank(single())
@@ -197,8 +204,8 @@ class TestEditing:
             assert new_version != version_id
             db.session.commit()
         page = client.get(f"/bank/questions/{question_id}/versions/1").get_data(as_text=True)
-        assert "讲话提出的第一个理念是什么？" in page and "修改后的题干" not in page
-        assert "修订 2" in client.get(f"/bank/questions/{question_id}").get_data(as_text=True)
+        assert "讲话提出的第一个理念是什么？" in page and "修改后的题干" not in page and "已被测验使用" in page
+        assert "修订 2" in client.get(f"/bank/questions/{question_id}/history").get_data(as_text=True)
 
     def test_a_stale_edit_does_not_overwrite_a_newer_one(self, app, bank, login_as):
         (question_id,) = bank(single())

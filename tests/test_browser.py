@@ -156,9 +156,17 @@ def test_an_instructor_imports_a_spreadsheet(live_server, browser, make, tmp_pat
     page.wait_for_url("**/bank/import/*")
     assert "将新建：1" in page.locator(".summary-counts").inner_text()
     page.get_by_role("button", name="确认导入").click()
-    page.wait_for_url(f"{live_server}/bank/")
+    page.wait_for_url("**/bank/import/*")
     assert "导入完成：新建 1 道" in page.locator(".flashes").inner_text()
+    page.get_by_role("link", name="题库").first.click()
     assert page.get_by_role("link", name="讲话提出的第一个理念是什么？").is_visible()
+    # Undo the whole import from its page, found in the import history.
+    page.goto(f"{live_server}/bank/imports")
+    page.get_by_role("link", name="题目.xlsx").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤销这次导入").click()
+    page.wait_for_selector(".flashes")
+    assert "已撤销这次导入：删除新建的 1 道题" in page.locator(".flashes").inner_text()
     context.close()
 
 

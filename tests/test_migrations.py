@@ -58,3 +58,90 @@ def test_0003_takes_the_course_banks_questions_as_its_own(tmp_path):
                 rows = dict(connection.execute(text("SELECT id, course_revision FROM questions")).all())
             assert rows == {1: 4, 2: None, 3: None}
             db.engine.dispose()
+
+
+def test_0006_records_every_current_revision_and_rebuilds_tables_without_losing_rows(tmp_path):
+    import json
+
+    from sqlalchemy import select, text
+
+    from trainer.bank import logic
+    from trainer.bank.models import Question, QuestionVersion
+
+    body = json.dumps({"options": [{"text": "甲", "correct": True}, {"text": "乙", "correct": False}]}, ensure_ascii=False)
+    with fresh_database(tmp_path) as url:
+        app = make_app(url, tmp_path)
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory, revision="0003")
+            with db.engine.begin() as connection:
+                run = connection.execute
+                run(text("INSERT INTO courses (slug, title, description, source_title, position, created_at, updated_at)"
+                         " VALUES ('c', '课程', '', '', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                run(text("INSERT INTO lessons (course_id, slug, position, title, summary, estimated_minutes, objectives,"
+                         " key_points, excerpts, body_markdown, body_blocks, content_hash, archived, updated_at)"
+                         " SELECT id, 'l1', 1, '第一课', '', 10, '[]', '[]', '[]', '', '[]', 'h', false, CURRENT_TIMESTAMP FROM courses"))
+                run(text("INSERT INTO question_categories (name, path) VALUES ('a', 'a')"))
+                run(text("INSERT INTO tags (name) VALUES ('甲'), ('x')"))
+                for stem, qtype, value, revision, idnumber in (
+                    ("单选", "single", body, 3, None), ("判断", "truefalse", '{"answer": true}', 1, None),
+                    ("填空___", "blank", '{"blanks": [["快"]]}', 1, "B-1"),
+                ):
+                    run(text(
+                        "INSERT INTO questions (idnumber, category_id, lesson_id, qtype, status, difficulty, points, stem, body,"
+                        " explanation, search_text, stem_hash, revision, created_at, updated_at)"
+                        " SELECT :idnumber, (SELECT id FROM question_categories), (SELECT id FROM lessons), :qtype, 'ready', 3, 2,"
+                        " :stem, :body, '解析', '', 'h', :revision, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+                    ), {"idnumber": idnumber, "qtype": qtype, "stem": stem, "body": value, "revision": revision})
+                ids = dict(run(text("SELECT stem, id FROM questions")).all())
+                run(text("INSERT INTO question_tags (question_id, tag_id) SELECT :q, id FROM tags"), {"q": ids["单选"]})
+                # Versions an attempt used: an older revision of one question, the current one of another.
+                for stem, revision in (("单选", 2), ("判断", 1)):
+                    run(text("INSERT INTO question_versions (question_id, revision, data, created_at)"
+                             " VALUES (:q, :r, '{\"type\": \"short\", \"stem\": \"旧\"}', CURRENT_TIMESTAMP)"),
+                        {"q": ids[stem], "r": revision})
+            upgrade(directory=directory)
+            rows = {
+                (v.question_id, v.revision): v
+                for v in db.session.scalars(select(QuestionVersion))
+            }
+            assert set(rows) == {(ids["单选"], 2), (ids["单选"], 3), (ids["判断"], 1), (ids["填空___"], 1)}
+            assert all(v.reason == "migration" for v in rows.values())
+            assert rows[ids["单选"], 2].used_at is not None and rows[ids["判断"], 1].used_at is not None
+            assert rows[ids["单选"], 3].used_at is None and rows[ids["判断"], 1].data["stem"] == "旧"  # kept as used
+            for stem in ("单选", "填空___"):
+                question = db.session.get(Question, ids[stem])
+                assert rows[ids[stem], question.revision].data == logic.data_of(question).to_mapping()
+            assert rows[ids["单选"], 3].data["tags"] == ["x", "甲"] and rows[ids["单选"], 3].data["lesson"] == "c/l1"
+            # The rebuilt tables lost no row, and a deleted highest id is not handed out again.
+            with db.engine.begin() as connection:
+                assert connection.execute(text("SELECT count(*) FROM question_tags")).scalar() == 2
+            highest = max(ids.values())
+            db.session.delete(db.session.get(Question, highest))
+            db.session.commit()
+            assert logic.create_question(logic.data_of(db.session.get(Question, ids["单选"])), None).id > highest
+            db.session.rollback()
+            downgrade(directory=directory, revision="0003")
+            with db.engine.connect() as connection:
+                kept = connection.execute(text("SELECT question_id, revision FROM question_versions")).all()
+                assert sorted(kept) == sorted([(ids["单选"], 2), (ids["判断"], 1)])
+                assert connection.execute(text("SELECT count(*) FROM question_tags")).scalar() == 2
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_sqlite_tables_that_must_not_reuse_ids_keep_autoincrement(migrated_database):
+    """Every later migration that rebuilds one of these tables in batch mode must ask for
+    AUTOINCREMENT again: a rebuild forgets it silently."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(migrated_database)
+    if engine.dialect.name != "sqlite":
+        engine.dispose()
+        return  # PostgreSQL's sequences never hand an id out twice
+    wanted = {t.name for t in db.metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]}
+    assert wanted == {"questions", "question_versions", "import_batches"}
+    with engine.connect() as connection:
+        schema = dict(connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+    engine.dispose()
+    assert {name for name in wanted if "AUTOINCREMENT" in schema[name]} == wanted

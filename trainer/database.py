@@ -1,10 +1,11 @@
 """The declarative base, column types and the few SQL helpers every domain shares."""
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
@@ -67,3 +68,39 @@ def insert_ignoring_conflicts(table: Any, index_elements: list[str]):
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def begin_writing() -> None:
+    """Hold SQLite's write lock from here to the end of the transaction.
+
+    pysqlite opens a transaction only at the first INSERT, UPDATE or DELETE: every
+    SELECT before it reads outside any transaction, so what it found may have changed
+    by the time the write comes. Opening the transaction with BEGIN IMMEDIATE takes
+    the lock first (waiting for another writer up to the busy timeout), and what this
+    transaction reads next stays true until it commits. Once a write has run, the
+    lock is already held. PostgreSQL needs row or advisory locks instead.
+    """
+    from .extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_named(name: str) -> None:
+    """Run the transactions that take this lock one at a time, on every host.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback.
+    SQLite: its single write lock, which already serializes every writer.
+    """
+    from .extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # A stable 64-bit key from the name: the same on every host and in every release.
+        key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        begin_writing()

@@ -1,7 +1,7 @@
 """people, units and cohorts sort as Chinese readers expect
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 23:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 from trainer.sorting import sort_key
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

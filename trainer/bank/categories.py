@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..accounts.logic import escape_like
+from ..accounts.models import User
+from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..lessons.models import Course, Lesson
@@ -116,13 +118,15 @@ def summary(category: Category) -> CategoryRow:
     return CategoryRow(category, direct, in_branch, children)
 
 
-def move(category: Category, new_path_text: str) -> int:
+def move(category: Category, new_path_text: str, by: User | None = None) -> int:
     """Rename the category or move it (with everything below it) to another place in the tree.
 
     Returns how many categories changed their path. The new path must not exist yet:
     to put two categories' questions together, move the questions with the bank's bulk action.
+    A question's category is part of its content: each question in the branch gets a
+    new revision, so its history and `trainer init` see the move.
     """
-    from .logic import ensure_categories  # the bank's logic imports this module's checks
+    from .logic import chunks, ensure_categories, lock_questions, record_current  # logic imports this module
 
     new_path = checked_path(new_path_text, "path")
     old_path = category.path
@@ -149,6 +153,18 @@ def move(category: Category, new_path_text: str) -> int:
         # caller rolls the request back, as for any refusal.
         raise _exists_error(new_path) from None
     db.session.expire_all()
+    branch = branch_ids(category.id, new_path)
+    question_ids = list(db.session.scalars(select(Question.id).where(Question.category_id.in_(branch))))
+    lock_questions(question_ids)
+    now = utcnow()
+    for part in chunks(question_ids):
+        db.session.execute(
+            update(Question)
+            .where(Question.id.in_(part))
+            .values(revision=Question.revision + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    record_current(question_ids, "category", by, now)
     return descendants + 1
 
 

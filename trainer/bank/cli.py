@@ -54,6 +54,8 @@ def import_questions_command(file: Path, category: str, dry_run: bool, author: s
     except FormatError as error:
         click.echo(f"{file.name}: {error.problem}", err=True)
         sys.exit(1)
+    if not dry_run:
+        importer.lock_imports()  # from the plan to the commit, like an upload's confirmation
     plan = importer.plan_import(parsed, category)
     for item in plan.items:
         click.echo(_(

@@ -252,3 +252,8 @@ class CategoryMoveForm(FlaskForm):
         description=_l("用“/”分隔各层，例如“政务信息写作基础/三个理念”；改最后一层是改名，改前面的层是移动，下级分类随之移动。"),
         validators=[DataRequired(_l("请填写分类路径")), Length(max=900)],
     )
+
+
+class RestoreForm(FlaskForm):
+    # The revision the page showed as current: a restore made from a stale page is refused.
+    revision = HiddenField()

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, text, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from ..accounts.models import User
-from ..database import utcnow
+from ..database import lock_named, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from . import formats
@@ -31,11 +32,13 @@ from .logic import (
     ensure_categories,
     lesson_ids_by_ref,
     lesson_refs_by_title,
+    lock_questions,
+    record_versions,
     set_tags,
     stem_hash,
 )
-from .models import Category, ImportBatch, Question
-from .schema import Problem, QuestionData, normalize_category, validate
+from .models import Category, ImportBatch, Question, QuestionVersion
+from .schema import Problem, QuestionData, from_mapping, normalize_category, validate
 
 FALLBACK_CATEGORY = "未分类"
 BATCH_LIFETIME = timedelta(days=2)
@@ -229,72 +232,64 @@ def keep_what_the_file_lacks(stored: QuestionData, incoming: QuestionData, given
     return merged
 
 
+def lock_imports() -> None:
+    """Run imports one at a time, from planning to commit, on every host.
+
+    A plan read while another import is being applied would create the same questions
+    again (nothing matches them yet) or collide on an idnumber. One lock for every
+    import, rather than one per category: a file may fill many categories, idnumbers
+    are unique across the bank and stem matches may cross categories, so only a single
+    lock is both correct and free of deadlocks; imports are rare and take seconds.
+    """
+    lock_named("trainer.bank.imports")
+
+
 def apply_plan(
-    plan: ImportPlan, author: User | None, progress: Progress | None = None, course_bank: bool = False
+    plan: ImportPlan,
+    author: User | None,
+    progress: Progress | None = None,
+    course_bank: bool = False,
+    batch_id: int | None = None,
 ) -> ImportSummary:
     """Carry out a problem-free plan inside the caller's transaction.
 
     `course_bank` marks what is created or updated as the course's own, so that a later
-    load can tell an instructor's change from its own (see `import_folder`).
+    load can tell an instructor's change from its own (see `import_folder`). Every
+    question created or updated gets its revision in the history, pointing at the
+    upload `batch_id` when there is one.
     """
     if not plan.ok:
         raise DomainError(_("导入文件有错误，未导入任何题目。"))
-    category_ids = ensure_categories(item.data.category for item in plan.items)
-    lessons = lesson_ids_by_ref()
+    reason = "course" if course_bank else "import"
     summary = ImportSummary(unchanged=plan.count("unchanged"), kept=plan.count("kept"))
     now = utcnow()
-
-    def row(item: PlannedItem) -> dict:
-        return {
-            **column_values(item.data),
-            "category_id": category_ids[item.data.category],
-            "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
-            "updated_at": now,
-        }
-
     creates = [item for item in plan.items if item.action == "create"]
+    values = _row_values(creates, now)
     for batch in chunks(creates):
         rows = [
             {
-                **row(item), "author_id": author.id if author else None, "revision": 1, "created_at": now,
+                **values(item), "author_id": author.id if author else None, "revision": 1, "created_at": now,
                 "course_revision": 1 if course_bank else None,
             }
             for item in batch
         ]
-        ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
+        try:
+            ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
+        except IntegrityError:
+            # Only an idnumber given meanwhile by the question form can collide: imports
+            # themselves run one at a time (see `lock_imports`).
+            raise DomainError(_("导入期间有人新建了外部编号相同的题目，未导入任何题目。请重新上传后再试。")) from None
         set_tags([(qid, item.data.tags) for qid, item in zip(ids, batch)], replace=False)
+        record_versions([(qid, 1, item.data) for qid, item in zip(ids, batch)], reason, author, batch_id, now)
         summary.created += len(batch)
         if progress:
             progress(len(batch))
 
     updates = [item for item in plan.items if item.action == "update"]
-    table = Question.__table__
-    # One executemany per batch; the revision check keeps an edit saved meanwhile
-    # from being overwritten unseen (the whole import then fails and rolls back).
-    columns = [*row(updates[0]), "revision", *(["course_revision"] if course_bank else [])] if updates else []
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("match_id"), table.c.revision == bindparam("match_revision"))
-        .values({name: bindparam(name) for name in columns})
+    summary.updated = _update_questions(
+        updates, reason, author, batch_id, now, progress,
+        course_revision=lambda item: item.revision + 1 if course_bank else item.course_revision,
     )
-    for batch in chunks(updates):
-        result = db.session.execute(
-            statement,
-            [
-                {
-                    **row(item), "revision": item.revision + 1,
-                    **({"course_revision": item.revision + 1} if course_bank else {}),
-                    "match_id": item.question_id, "match_revision": item.revision,
-                }
-                for item in batch
-            ],
-        )
-        if result.rowcount not in (-1, len(batch)):
-            raise DomainError(_("导入期间有题目被他人修改，未导入任何题目。请重新上传后再试。"))
-        set_tags([(item.question_id, item.data.tags) for item in batch], replace=True)
-        summary.updated += len(batch)
-        if progress:
-            progress(len(batch))
     if progress and summary.unchanged + summary.kept:
         progress(summary.unchanged + summary.kept)
     if summary.created >= ANALYZE_AFTER and db.session.get_bind().dialect.name == "postgresql":
@@ -302,11 +297,81 @@ def apply_plan(
         # with stale statistics (scans instead of index probes); refresh them now.
         db.session.execute(text("ANALYZE questions"))
         db.session.execute(text("ANALYZE question_tags"))
+        db.session.execute(text("ANALYZE question_versions"))
     return summary
+
+
+def _row_values(items: list[PlannedItem], now: datetime) -> Callable[[PlannedItem], dict]:
+    """The Question columns an item's data gives, its category and lesson resolved."""
+    category_ids = ensure_categories(item.data.category for item in items)
+    lessons = lesson_ids_by_ref() if any(item.data.lesson for item in items) else {}
+
+    def values(item: PlannedItem) -> dict:
+        return {
+            **column_values(item.data),
+            "category_id": category_ids[item.data.category],
+            "lesson_id": lessons.get(item.data.lesson) if item.data.lesson else None,
+            "updated_at": now,
+        }
+
+    return values
+
+
+def _update_questions(
+    items: list[PlannedItem],
+    reason: str,
+    by: User | None,
+    batch_id: int | None,
+    now: datetime,
+    progress: Progress | None = None,
+    *,
+    course_revision: Callable[[PlannedItem], int | None],
+) -> int:
+    """Give each item's question the item's data as its next revision; how many.
+
+    One executemany per chunk; the revision check keeps an edit saved since the plan
+    from being overwritten unseen (the whole import then fails and rolls back).
+    """
+    if not items:
+        return 0
+    items = sorted(items, key=lambda item: item.question_id or 0)
+    # Categories first: creating one may wait for a category move, which must not find
+    # these questions already locked by us.
+    values = _row_values(items, now)
+    lock_questions([item.question_id for item in items if item.question_id is not None])
+    table = Question.__table__
+    columns = [*values(items[0]), "revision", "course_revision"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("match_id"), table.c.revision == bindparam("match_revision"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    for batch in chunks(items):
+        try:
+            result = db.session.execute(
+                statement,
+                [
+                    {
+                        **values(item), "revision": item.revision + 1, "course_revision": course_revision(item),
+                        "match_id": item.question_id, "match_revision": item.revision,
+                    }
+                    for item in batch
+                ],
+            )
+        except IntegrityError:
+            raise DomainError(_("导入期间有人把外部编号改成了文件中的编号，未导入任何题目。请重新上传后再试。")) from None
+        if result.rowcount not in (-1, len(batch)):
+            raise DomainError(_("导入期间有题目被他人修改，未导入任何题目。请重新上传后再试。"))
+        set_tags([(item.question_id, item.data.tags) for item in batch], replace=True)
+        record_versions([(item.question_id, item.revision + 1, item.data) for item in batch], reason, by, batch_id, now)
+        if progress:
+            progress(len(batch))
+    return len(items)
 
 
 def import_folder(folder: Path) -> ImportSummary:
     """Every question file in `folder` (the course bank), all or nothing."""
+    lock_imports()
     plan = ImportPlan()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         # Notes beside the questions (README.txt …) are not question files.
@@ -335,12 +400,15 @@ def import_folder(folder: Path) -> ImportSummary:
     return apply_plan(plan, author=None, course_bank=True)
 
 
-# ---------------------------------------------------------------- uploads awaiting confirmation
+# ---------------------------------------------------------------- uploads: preview, confirmation, undo
 
 
 def store_upload(user: User, filename: str, raw: bytes, default_category: str = "") -> ImportBatch:
-    """Keep an upload for its preview and confirmation; forget stale ones."""
-    db.session.execute(delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_LIFETIME))
+    """Keep an upload for its preview and confirmation; forget stale unconfirmed ones
+    (confirmed ones are the import history)."""
+    db.session.execute(
+        delete(ImportBatch).where(ImportBatch.created_at < utcnow() - BATCH_LIFETIME, ImportBatch.applied_at.is_(None))
+    )
     batch = ImportBatch(
         user_id=user.id,
         filename="".join(c for c in Path(filename or "upload").name if c.isprintable())[:255] or "upload",
@@ -353,9 +421,10 @@ def store_upload(user: User, filename: str, raw: bytes, default_category: str = 
 
 
 def batch_for(user: User, batch_id: int) -> ImportBatch:
-    """Only the instructor who uploaded a file sees its preview."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.user_id != user.id:
+    """Only the instructor who uploaded a file sees its preview; administrators also see
+    every confirmed import, and may undo it."""
+    batch = db.session.get(ImportBatch, batch_id, options=[defer(ImportBatch.content)])
+    if batch is None or not (batch.user_id == user.id or (user.is_admin and batch.applied_at is not None)):
         raise NotFound()
     return batch
 
@@ -380,12 +449,195 @@ def confirm_batch(user: User, batch_id: int) -> tuple[ImportBatch, ImportPlan, I
     ).rowcount
     if not claimed:
         raise DomainError(_("这个文件已经导入过了。"))
+    lock_imports()
     plan = plan_batch(batch)
     if not plan.ok:
         return batch, plan, None
-    summary = apply_plan(plan, user)
+    summary = apply_plan(plan, user, batch_id=batch.id)
     db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch.id).values(summary=summary.as_dict()).execution_options(synchronize_session=False)
     )
     db.session.refresh(batch)
     return batch, plan, summary
+
+
+@dataclass(frozen=True)
+class Change:
+    """A question an import created (`after` is 1) or updated (from `after - 1`)."""
+
+    question_id: int
+    after: int  # the revision the import wrote
+    current: int  # the question's revision now
+    used: bool  # whether a quiz attempt has used the import's revision or a later one
+    stem: str
+    changed: bool = False  # whether its content differs now from what the import wrote
+
+    @property
+    def created(self) -> bool:
+        return self.after == 1
+
+    @property
+    def blocker(self) -> str | None:
+        """Why undoing the import cannot take this question back, if it cannot."""
+        if self.used:
+            return _("已被测验使用")
+        if self.changed:
+            return _("导入后已被修改")
+        return None
+
+
+def changes_of(batch: ImportBatch) -> list[Change]:
+    """What the import did that is still in the bank (a question deleted since is gone
+    with its history): two queries, however large the import.
+
+    A question with later revisions that came back to the import's content (a later
+    import undone, an edit reverted) counts as unchanged, so imports can be undone
+    newest first.
+    """
+    wrote, later = aliased(QuestionVersion), aliased(QuestionVersion)
+    used = select(later.id).where(
+        later.question_id == wrote.question_id, later.revision >= wrote.revision, later.used_at.is_not(None)
+    ).exists()
+    imported = and_(wrote.import_batch_id == batch.id, wrote.reason == "import")
+    rows = db.session.execute(
+        select(wrote.question_id, wrote.revision, Question.revision, used, Question.stem)
+        .join(Question, Question.id == wrote.question_id)
+        .where(imported)
+        .order_by(wrote.question_id)
+    ).all()
+    changes = [Change(*row) for row in rows]
+    if any(change.current != change.after for change in changes):
+        now = aliased(QuestionVersion)
+        differs = {
+            question_id
+            for question_id, then_data, now_data in db.session.execute(
+                select(wrote.question_id, wrote.data, now.data)
+                .join(Question, Question.id == wrote.question_id)
+                .join(now, and_(now.question_id == Question.id, now.revision == Question.revision))
+                .where(imported, Question.revision != wrote.revision)
+            )
+            if then_data != now_data  # both as QuestionData.to_mapping() wrote them
+        }
+        changes = [replace(change, changed=change.question_id in differs) for change in changes]
+    return changes
+
+
+@dataclass
+class UndoSummary:
+    deleted: int = 0
+    restored: int = 0
+
+
+MAX_NAMED = 10  # questions named in a refusal; the page lists them all
+
+
+def undo_batch(user: User, batch_id: int) -> UndoSummary:
+    """Take a whole import back, or nothing: the questions it created are deleted, those
+    it updated get their previous data again as a new revision (the history keeps both).
+
+    Refused while any of them has been changed since or has been used by a quiz attempt.
+    Claimed atomically like a confirmation, so a double click undoes once.
+    """
+    batch = batch_for(user, batch_id)
+    if batch.applied_at is None:
+        raise DomainError(_("这个文件还没有导入，没有可撤销的内容。"))
+    claimed = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.applied_at.is_not(None), ImportBatch.undone_at.is_(None))
+        .values(undone_at=utcnow(), undone_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise DomainError(_("这次导入已经撤销过了。"))
+    lock_imports()
+    # Lock first, then read: no edit or quiz attempt can slip in between check and undo.
+    lock_questions(list(db.session.scalars(
+        select(QuestionVersion.question_id).where(QuestionVersion.import_batch_id == batch.id, QuestionVersion.reason == "import")
+    )))
+    changes = changes_of(batch)
+    if not changes:
+        raise DomainError(_("这次导入没有新建或更新任何现存的题目，没有可撤销的内容。"))
+    blocked = [change for change in changes if change.blocker]
+    if blocked:
+        named = _("、").join(_("第 %(id)d 题（%(why)s）", id=c.question_id, why=c.blocker) for c in blocked[:MAX_NAMED])
+        if len(blocked) > MAX_NAMED:
+            named += _("等 %(n)d 道题", n=len(blocked))
+        raise DomainError(_("无法撤销这次导入（一道题也没有撤销）：%(problems)s", problems=named))
+    created = [c.question_id for c in changes if c.created]
+    for part in chunks(created):
+        db.session.execute(delete(Question).where(Question.id.in_(part)).execution_options(synchronize_session=False))
+    items = _previous_revisions(batch, [c for c in changes if not c.created])
+    summary = UndoSummary(deleted=len(created))
+    summary.restored = _update_questions(
+        items, "undo", user, batch.id, utcnow(), course_revision=lambda item: item.course_revision
+    )
+    db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .values(summary={**(batch.summary or {}), "deleted": summary.deleted, "restored": summary.restored})
+        .execution_options(synchronize_session=False)
+    )
+    return summary
+
+
+def _previous_revisions(batch: ImportBatch, updated: list[Change]) -> list[PlannedItem]:
+    """The updated questions with the data they had before the import, checked again (a
+    lesson may have gone, or another question taken an idnumber, since), each with the
+    `course_revision` to write."""
+    if not updated:
+        return []
+    after, before = aliased(QuestionVersion), aliased(QuestionVersion)
+    rows = db.session.execute(
+        select(after.question_id, before.revision, Question.revision, Question.course_revision, before.data)
+        .join(Question, Question.id == after.question_id)
+        .join(before, and_(before.question_id == after.question_id, before.revision == after.revision - 1))
+        .where(after.import_batch_id == batch.id, after.reason == "import", after.revision > 1)
+    ).all()
+    lessons = lesson_ids_by_ref()
+    items: list[PlannedItem] = []
+    problems: list[str] = []
+    for question_id, previous, current, course_revision, mapping in rows:
+        data, found = from_mapping(mapping)
+        if data is not None:
+            found += validate(data) + check_references(data, lessons)
+        if found:
+            problems.append(_("第 %(id)d 题导入前的内容已不能恢复：%(problem)s", id=question_id, problem=found[0].message))
+            continue
+        if course_revision == previous:  # the course's own question before the import is the course's again
+            course_revision = current + 1
+        items.append(PlannedItem(0, "", data.canonical(), action="update", question_id=question_id,
+                                 revision=current, course_revision=course_revision))
+    problems += [
+        _("第 %(id)d 题导入前的外部编号“%(idnumber)s”已被另一道题使用", id=qid, idnumber=idnumber)
+        for qid, idnumber in _idnumbers_taken_elsewhere(items)
+    ]
+    if problems:
+        raise DomainError(_("无法撤销这次导入（一道题也没有撤销）：%(problems)s", problems="；".join(problems[:MAX_NAMED])))
+    return items
+
+
+def _idnumbers_taken_elsewhere(items: list[PlannedItem]) -> list[tuple[int, str]]:
+    wanted = {item.data.idnumber: item.question_id for item in items if item.data.idnumber}
+    taken: list[tuple[int, str]] = []
+    for part in chunks(sorted(wanted)):
+        for idnumber, holder in db.session.execute(select(Question.idnumber, Question.id).where(Question.idnumber.in_(part))):
+            if holder != wanted[idnumber]:
+                taken.append((wanted[idnumber], idnumber))
+    return taken
+
+
+def imports_for(user: User, page: int, per_page: int) -> tuple[list[ImportBatch], int]:
+    """The user's uploads, newest first (administrators: every confirmed import too), and how many."""
+    visible = ImportBatch.user_id == user.id
+    if user.is_admin:
+        visible = visible | ImportBatch.applied_at.is_not(None)
+    total = db.session.scalar(select(func.count(ImportBatch.id)).where(visible)) or 0
+    batches = list(db.session.scalars(
+        select(ImportBatch)
+        .where(visible)
+        .options(defer(ImportBatch.content), joinedload(ImportBatch.user))
+        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ))
+    return batches, total

@@ -1,20 +1,25 @@
-"""The question bank: storing questions, their versions, categories and tags, and
-finding them again. Plain functions over the session; callers commit."""
+"""The question bank: storing questions, their history, categories and tags, and
+finding them again. Plain functions over the session; callers commit.
+
+Every write of a question's content goes with a QuestionVersion row for the revision it
+makes (see `record_versions`), in the same transaction: the history is complete."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.logic import escape_like
 from ..accounts.models import User
-from ..database import insert_ignoring_conflicts, utcnow
+from ..database import begin_writing, insert_ignoring_conflicts, utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..lessons.models import Course, Lesson
@@ -221,6 +226,10 @@ def _idnumber_taken(idnumber: str | None, except_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
+def _idnumber_in_use(idnumber: str | None) -> DomainError:
+    return DomainError(_("外部编号“%(id)s”已被另一道题使用", id=idnumber), "idnumber")
+
+
 def create_question(data: QuestionData, author: User | None) -> Question:
     problems = validate(data) + check_references(data)
     data = data.canonical()
@@ -235,17 +244,33 @@ def create_question(data: QuestionData, author: User | None) -> Question:
         author_id=author.id if author else None,
     )
     db.session.add(question)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        if not data.idnumber:
+            raise
+        # Another request gave the same idnumber between the check and here; the caller
+        # rolls back, as for any refusal.
+        raise _idnumber_in_use(data.idnumber) from None
     set_tags([(question.id, data.tags)], replace=True)
+    record_versions([(question.id, question.revision, data)], "create", author)
     return question
 
 
-def update_question(question: Question, data: QuestionData, based_on_revision: int | None = None) -> bool:
-    """Save an edit; False when nothing changed.
+def update_question(
+    question: Question,
+    data: QuestionData,
+    based_on_revision: int | None = None,
+    by: User | None = None,
+    reason: str = "edit",
+    restoring: int | None = None,
+) -> bool:
+    """Save an edit as a new revision; False when nothing changed.
 
     An edit made from an older revision than the stored one is refused, so two
-    instructors editing at once cannot silently overwrite each other. Earlier
-    revisions that attempts used stay as they were, in QuestionVersion.
+    instructors editing at once cannot silently overwrite each other. Every earlier
+    revision stays in the history. `restoring` is the revision whose data this is
+    (a restore): if the course bank gave that revision, the question is the course's again.
     """
     if based_on_revision is not None and based_on_revision != question.revision:
         raise DomainError(_("这道题在您编辑期间已被他人修改。请重新打开后再编辑。"))
@@ -265,58 +290,125 @@ def update_question(question: Question, data: QuestionData, based_on_revision: i
     question.category_id = category_id
     question.lesson_id = lesson_id
     question.updated_at = utcnow()
+    if restoring is not None and question.course_revision == restoring:
+        question.course_revision = question.revision + 1  # the revision this flush makes
     try:
         db.session.flush()
     except StaleDataError:
         raise DomainError(_("这道题在您编辑期间已被他人修改。请重新打开后再编辑。")) from None
+    except IntegrityError:
+        if not data.idnumber:
+            raise
+        raise _idnumber_in_use(data.idnumber) from None
     set_tags([(question.id, data.tags)], replace=True)
+    record_versions([(question.id, question.revision, data)], reason, by)
     db.session.expire(question, ["tags", "category", "lesson"])
     return True
 
 
-def snapshot(question_ids: Sequence[int]) -> dict[int, int]:
-    """Freeze these questions as they are now and return {question id: version id}.
+# ---------------------------------------------------------------- history
 
-    Called when an attempt draws the questions: the attempt keeps pointing at exactly
-    what the trainee saw, however the questions are edited later. A question already
-    frozen at its current revision is not copied again.
+
+def record_versions(
+    revisions: Sequence[tuple[int, int, QuestionData]],
+    reason: str,
+    by: User | None,
+    batch_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Keep (question id, revision, data) in the history: one statement per chunk."""
+    now = now or utcnow()
+    by_id = by.id if by is not None else None
+    for part in chunks(revisions):
+        db.session.execute(
+            insert(QuestionVersion.__table__),
+            [
+                {
+                    "question_id": question_id, "revision": revision, "data": data.to_mapping(), "reason": reason,
+                    "changed_by_id": by_id, "import_batch_id": batch_id, "created_at": now,
+                }
+                for question_id, revision, data in part
+            ],
+        )
+
+
+def record_current(question_ids: Sequence[int], reason: str, by: User | None, now: datetime | None = None) -> None:
+    """Keep the current revision of questions just changed by an UPDATE statement."""
+    for part in chunks(sorted(question_ids)):
+        questions = list(
+            db.session.scalars(
+                select(Question)
+                .where(Question.id.in_(part))
+                .options(selectinload(Question.tags))
+                .execution_options(populate_existing=True)  # the statement bypassed the session
+            )
+        )
+        record_versions([(q.id, q.revision, d) for q, d in zip(questions, datas_of(questions))], reason, by, now=now)
+
+
+def lock_questions(question_ids: Sequence[int], shared: bool = False) -> None:
+    """Lock these questions until the transaction ends: what is read of them next stays true.
+
+    PostgreSQL: row locks taken in id order (so two transactions locking overlapping sets
+    wait for each other instead of deadlocking); `shared` lets other shared lockers in
+    and keeps writers out. SQLite: its write lock, which keeps every other writer out.
     """
-    questions = list(
-        db.session.scalars(
-            select(Question).where(Question.id.in_(question_ids)).options(selectinload(Question.tags))
-        )
-    )
-    if not questions:
+    if db.session.get_bind().dialect.name != "postgresql":
+        begin_writing()
+        return
+    for part in chunks(sorted(set(question_ids))):
+        db.session.execute(
+            select(Question.id).where(Question.id.in_(part)).order_by(Question.id).with_for_update(read=shared)
+        ).all()
+
+
+def snapshot(question_ids: Sequence[int]) -> dict[int, int]:
+    """The version ids of these questions' current revisions, {question id: version id},
+    marked as used by a quiz attempt.
+
+    Called when an attempt draws the questions: the attempt points at exactly what the
+    trainee saw, however the questions change later, and a used revision keeps its
+    question from being deleted. Drawing a revision again adds no row. Questions that
+    do not exist (any more) are left out.
+    """
+    ids = sorted(set(question_ids))
+    if not ids:
         return {}
-    datas = datas_of(questions)
+    # Until this transaction ends, no question can be deleted, restored or edited under it.
+    lock_questions(ids, shared=True)
     now = utcnow()
-    db.session.execute(
-        insert_ignoring_conflicts(QuestionVersion.__table__, ["question_id", "revision"]),
-        [
-            {"question_id": q.id, "revision": q.revision, "data": d.to_mapping(), "created_at": now}
-            for q, d in zip(questions, datas)
-        ],
-    )
-    pairs = [(q.id, q.revision) for q in questions]
-    rows = db.session.execute(
-        select(QuestionVersion.question_id, QuestionVersion.id).where(
-            or_(*(and_(QuestionVersion.question_id == qid, QuestionVersion.revision == rev) for qid, rev in pairs))
+    found: dict[int, int] = {}
+    for part in chunks(ids):
+        rows = db.session.execute(
+            select(QuestionVersion.question_id, QuestionVersion.id)
+            .join(Question, and_(Question.id == QuestionVersion.question_id, Question.revision == QuestionVersion.revision))
+            .where(Question.id.in_(part))
+        ).all()
+        found.update(rows)
+        db.session.execute(
+            update(QuestionVersion)
+            .where(QuestionVersion.id.in_([version_id for _qid, version_id in rows]), QuestionVersion.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
         )
-    )
-    return dict(rows.all())
+    return found
 
 
-def versions_of(question: Question) -> list[QuestionVersion]:
-    return list(
-        db.session.scalars(
-            select(QuestionVersion).where(QuestionVersion.question_id == question.id).order_by(QuestionVersion.revision.desc())
+def history_counts(question: Question) -> tuple[int, int]:
+    """How many revisions the question has, and how many of them quiz attempts used."""
+    total, used = db.session.execute(
+        select(func.count(QuestionVersion.id), func.count(QuestionVersion.used_at)).where(
+            QuestionVersion.question_id == question.id
         )
-    )
+    ).one()
+    return total, used
 
 
 def version_data(version: QuestionVersion) -> QuestionData:
-    data, _problems = from_mapping(version.data)
-    assert data is not None
+    """The revision's data; QuestionInvalid if it no longer reads as a question."""
+    data, problems = from_mapping(version.data)
+    if data is None:
+        raise QuestionInvalid(problems)
     return data
 
 
@@ -328,11 +420,19 @@ def get_question(question_id: int) -> Question:
 
 
 def delete_question(question: Question) -> None:
-    """Only a question no attempt ever used may go; the others are retired instead."""
-    used = db.session.scalar(select(QuestionVersion.id).where(QuestionVersion.question_id == question.id).limit(1))
+    """Only a question no attempt ever used may go, with its history; the others are
+    retired instead."""
+    lock_questions([question.id])  # no attempt draws it between the check and the delete
+    used = db.session.scalar(
+        select(QuestionVersion.id).where(QuestionVersion.question_id == question.id, QuestionVersion.used_at.is_not(None)).limit(1)
+    )
     if used is not None:
         raise DomainError(_("这道题已被测验使用过，不能删除，只能停用。"))
     db.session.delete(question)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise DomainError(_("这道题在您查看之后已被他人修改。请重新打开后再决定是否删除。")) from None
 
 
 # ---------------------------------------------------------------- browsing and bulk actions
@@ -408,33 +508,38 @@ def questions_for_export(filters: BankFilter) -> list[QuestionData]:
     return datas_of(questions)
 
 
-def bulk_move(question_ids: Sequence[int], category_path: str) -> int:
+def bulk_move(question_ids: Sequence[int], category_path: str, by: User | None = None) -> int:
     if not (category_path or "").strip():
         raise DomainError(_("请填写要移动到的分类，例如“政务信息写作基础/三个理念”"), "category")
     path = checked_path(category_path)
     category_id = ensure_categories([path])[path]
-    return _bulk_update(question_ids, category_id=category_id)
+    return _bulk_update(question_ids, by, category_id=category_id)
 
 
-def bulk_set_status(question_ids: Sequence[int], status: str) -> int:
+def bulk_set_status(question_ids: Sequence[int], status: str, by: User | None = None) -> int:
     if status not in STATUSES:
         raise DomainError(_("未知的状态"), "status")
-    return _bulk_update(question_ids, status=status)
+    return _bulk_update(question_ids, by, status=status)
 
 
-def _bulk_update(question_ids: Sequence[int], **values: Any) -> int:
+def _bulk_update(question_ids: Sequence[int], by: User | None, **values: Any) -> int:
+    """Set these columns on the questions that differ, each as a new revision; how many changed."""
     if not question_ids:
         raise DomainError(_("请先勾选要处理的题目"), "ids")
-    changed = 0
-    for batch in chunks(list(question_ids)):
-        result = db.session.execute(
+    ids = sorted(set(question_ids))
+    lock_questions(ids)
+    now = utcnow()
+    changed: list[int] = []
+    for batch in chunks(ids):
+        changed += db.session.scalars(
             update(Question)
-            .where(Question.id.in_(batch))
-            .values(**values, revision=Question.revision + 1, updated_at=utcnow())
+            .where(Question.id.in_(batch), or_(*(getattr(Question, name) != value for name, value in values.items())))
+            .values(**values, revision=Question.revision + 1, updated_at=now)
+            .returning(Question.id)
             .execution_options(synchronize_session=False)
-        )
-        changed += result.rowcount or 0
-    return changed
+        ).all()
+    record_current(changed, "bulk", by, now)
+    return len(changed)
 
 
 def lesson_choices() -> list[tuple[int, str, str]]:

@@ -68,7 +68,7 @@ class Question(db.Model):
 
     `revision` grows with every change and doubles as the optimistic lock: an edit
     based on an older revision is refused instead of silently overwriting another
-    instructor's change. What a trainee was shown is kept in `QuestionVersion`.
+    instructor's change. Every revision, this one included, is kept in `QuestionVersion`.
     """
 
     __tablename__ = "questions"
@@ -116,28 +116,60 @@ class Question(db.Model):
         # Re-imports match questions by stem: without this every lookup scans the bank.
         Index("ix_questions_stem_hash", "stem_hash"),
         Index("ix_questions_status_type", "status", "qtype"),
+        # Ids are in links, history and (soon) attempts: a deleted question's id must
+        # never come back as another question. PostgreSQL's sequences never reuse one.
+        {"sqlite_autoincrement": True},
     )
 
 
+# Why a revision was made: created, edited in the form, by an import, by a bulk action,
+# by renaming or moving its category, by restoring an older revision, by undoing an
+# import, by the course bank (`trainer init`), or recorded when history began (0006).
+REASONS = ("create", "edit", "import", "bulk", "category", "restore", "undo", "course", "migration")
+REASONS_SQL = "reason IN (" + ", ".join(f"'{r}'" for r in REASONS) + ")"
+
+
 class QuestionVersion(db.Model):
-    """A question exactly as an attempt used it; never changed afterwards."""
+    """One revision of a question, exactly as it was: the full history, the current
+    revision included, written in the same transaction as the change.
+
+    `data` is the question's QuestionData mapping. `used_at` is set when a quiz attempt
+    first draws this revision (see `logic.snapshot`): a used revision is what trainees
+    saw, and its question can then only be retired, never deleted. Rows never change
+    otherwise; they go only with their question.
+    """
 
     __tablename__ = "question_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="RESTRICT"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     revision: Mapped[int]
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The upload that made this revision (an import, or the undoing of one).
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("question_id", "revision"),)
+    changed_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("question_id", "revision"),
+        CheckConstraint(REASONS_SQL, name="reason"),
+        # Attempts will point at version ids: never hand one out twice.
+        {"sqlite_autoincrement": True},
+    )
 
 
 class ImportBatch(db.Model):
-    """An uploaded file between its preview and its confirmation.
+    """An uploaded file: its preview, its confirmation, and then the record of that import.
 
     Kept in the database, not in a process or on one host's disk, so the confirming
-    request may land on any server.
+    request may land on any server. The revisions the import wrote point back at it
+    (`QuestionVersion.import_batch_id`, reason "import"): those at revision 1 are the
+    questions it created, the others the questions it updated, each from the revision
+    just before. Undoing it writes revisions with reason "undo" that point back too.
     """
 
     __tablename__ = "import_batches"
@@ -150,4 +182,11 @@ class ImportBatch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    # Its id is in the links of the import history: never given to another upload.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 

@@ -12,8 +12,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import filter_choices, id_or_none, show_error
 from ..pagination import Page, page_arg
-from . import categories, formats, importer, logic
-from .forms import BankFilterForm, BulkForm, CategoryMoveForm, ExportForm, ImportForm, QuestionForm
+from . import categories, formats, history, importer, logic
+from .forms import BankFilterForm, BulkForm, CategoryMoveForm, ExportForm, ImportForm, QuestionForm, RestoreForm
 from .models import Category
 from .schema import QuestionData, validate
 
@@ -76,13 +76,14 @@ def bulk():
         ids = [i for i in (id_or_none(value) for value in form.ids.data) if i is not None]
         try:
             if form.action.data == "move":
-                count = logic.bulk_move(ids, form.category.data or "")
+                count = logic.bulk_move(ids, form.category.data or "", by=current_user)
                 message = _("已将 %(n)d 道题移动到“%(path)s”。", n=count, path=form.category.data.strip())
             else:
                 status = {"retire": "retired", "ready": "ready", "draft": "draft"}[form.action.data]
-                count = logic.bulk_set_status(ids, status)
+                count = logic.bulk_set_status(ids, status, by=current_user)
                 message = _("已更新 %(n)d 道题的状态。", n=count)
         except DomainError as error:
+            db.session.rollback()
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -110,12 +111,13 @@ def _save(form: QuestionForm, question=None):
             message = _("已新建题目。")
         else:
             revision = id_or_none(form.revision.data)
-            changed = logic.update_question(question, data, based_on_revision=revision)
+            changed = logic.update_question(question, data, based_on_revision=revision, by=current_user)
             message = _("已保存修改。") if changed else _("没有修改任何内容。")
     except logic.QuestionInvalid as error:
         form.show_problems(error.problems)
         return None
     except DomainError as error:
+        db.session.rollback()  # a unique violation has spoiled the transaction
         show_error(form, error)
         return None
     db.session.commit()
@@ -146,7 +148,7 @@ def edit(question_id: int):
         if response is not None:
             return response
     return render_template(
-        "bank/edit.html", form=form, question=question, versions_used=bool(logic.versions_of(question))
+        "bank/edit.html", form=form, question=question, versions_used=logic.history_counts(question)[1] > 0
     ), 400 if form.errors or form.form_errors else 200
 
 
@@ -164,17 +166,69 @@ def preview():
 @staff_required
 def question(question_id: int):
     item = logic.get_question(question_id)
+    revisions, used = logic.history_counts(item)
     return render_template(
-        "bank/question.html", question=item, data=logic.data_of(item), versions=logic.versions_of(item)
+        "bank/question.html", question=item, data=logic.data_of(item), revisions=revisions, used=used
     )
+
+
+@bp.route("/questions/<int:question_id>/history")
+@staff_required
+def question_history(question_id: int):
+    item = logic.get_question(question_id)
+    return render_template("bank/history.html", question=item, revisions=history.revisions(item))
+
+
+def _readable(version) -> tuple[object, str | None]:
+    """A revision's data, or why it no longer reads as a question."""
+    try:
+        return logic.version_data(version), None
+    except logic.QuestionInvalid as error:
+        return None, error.message
 
 
 @bp.route("/questions/<int:question_id>/versions/<int:revision>")
 @staff_required
 def version(question_id: int, revision: int):
     item = logic.get_question(question_id)
-    found = next((v for v in logic.versions_of(item) if v.revision == revision), None) or abort(404)
-    return render_template("bank/version.html", question=item, version=found, data=logic.version_data(found))
+    found = history.version_at(item, revision)
+    data, problem = _readable(found)
+    form = RestoreForm(revision=str(item.revision))
+    return render_template("bank/version.html", question=item, version=found, data=data, problem=problem, form=form)
+
+
+@bp.route("/questions/<int:question_id>/versions/<int:revision>/restore", methods=["POST"])
+@staff_required
+def restore(question_id: int, revision: int):
+    item = logic.get_question(question_id)
+    form = RestoreForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        history.restore(item, revision, id_or_none(form.revision.data), current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".version", question_id=question_id, revision=revision))
+    db.session.commit()
+    flash(_("已将修订 %(old)d 的内容恢复为新的修订 %(new)d。", old=revision, new=item.revision), "success")
+    return redirect(url_for(".question", question_id=question_id))
+
+
+@bp.route("/questions/<int:question_id>/diff")
+@staff_required
+def question_diff(question_id: int):
+    """Two revisions side by side: `from` (default: the one before `to`) and `to` (default: the current one)."""
+    item = logic.get_question(question_id)
+    newer = id_or_none(request.args.get("to")) or item.revision
+    older = id_or_none(request.args.get("from")) or max(newer - 1, 1)
+    versions = {v: history.version_at(item, v) for v in {older, newer}}
+    (old, old_problem), (new, new_problem) = _readable(versions[older]), _readable(versions[newer])
+    changes, same = history.diff(old, new) if old is not None and new is not None else ([], [])
+    return render_template(
+        "bank/diff.html", question=item, older=versions[older], newer=versions[newer], changes=changes, same=same,
+        problem=old_problem or new_problem,
+    )
 
 
 @bp.route("/questions/<int:question_id>/delete", methods=["POST"])
@@ -184,6 +238,7 @@ def delete(question_id: int):
     try:
         logic.delete_question(item)
     except DomainError as error:
+        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".question", question_id=question_id))
     db.session.commit()
@@ -216,8 +271,38 @@ def upload():
 @staff_required
 def import_preview(batch_id: int):
     batch = importer.batch_for(current_user, batch_id)
-    plan = importer.plan_batch(batch) if batch.applied_at is None else None
-    return render_template("bank/import_preview.html", batch=batch, plan=plan)
+    if batch.applied_at is not None:
+        changes = importer.changes_of(batch)
+        return render_template(
+            "bank/import_done.html", batch=batch, changes=changes, blocked=[c for c in changes if c.blocker],
+            undo=FlaskForm(prefix="undo"),
+        )
+    return render_template("bank/import_preview.html", batch=batch, plan=importer.plan_batch(batch))
+
+
+@bp.route("/import/<int:batch_id>/undo", methods=["POST"])
+@staff_required
+def import_undo(batch_id: int):
+    if not FlaskForm(prefix="undo").validate_on_submit():
+        abort(400)
+    try:
+        summary = importer.undo_batch(current_user, batch_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("已撤销这次导入：删除新建的 %(deleted)d 道题，恢复 %(restored)d 道题导入前的内容。",
+                deleted=summary.deleted, restored=summary.restored), "success")
+    return redirect(url_for(".import_preview", batch_id=batch_id))
+
+
+@bp.route("/imports")
+@staff_required
+def import_list():
+    number = page_arg()
+    batches, total = importer.imports_for(current_user, number, PER_PAGE)
+    return render_template("bank/imports.html", page=Page(batches, number, PER_PAGE, total))
 
 
 @bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
@@ -237,7 +322,7 @@ def import_confirm(batch_id: int):
         _("导入完成：新建 %(created)d 道，更新 %(updated)d 道，未变 %(unchanged)d 道。", **summary.as_dict()),
         "success",
     )
-    return redirect(url_for(".browse"))
+    return redirect(url_for(".import_preview", batch_id=batch_id))
 
 
 @bp.route("/import/template.xlsx")
@@ -296,7 +381,7 @@ def category_edit(category_id: int):
         form.path.data = category.path
     if form.validate_on_submit():
         try:
-            moved = categories.move(category, form.path.data)
+            moved = categories.move(category, form.path.data, by=current_user)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
