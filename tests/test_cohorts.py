@@ -54,7 +54,6 @@ def test_names_are_unique_and_renaming_to_the_same_name_changes_nothing(app, mak
         cohorts.create("第一期")
     with pytest.raises(DomainError, match="已有名为“第一期”的期次"):
         cohorts.rename(second, "第一期")
-    db.session.rollback()
     cohorts.rename(first, "第一期")
     cohorts.rename(first, "2026年第一期")
     assert first.name == "2026年第一期"
