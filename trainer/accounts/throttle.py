@@ -11,8 +11,8 @@ buckets, each with its own limit within the same window:
 - the client address, whatever the names (`LOGIN_MAX_FAILURES_PER_ADDRESS`): one
   password tried across many accounts is slowed.
 
-An attempt is counted *before* the password is checked, by one atomic upsert of the
-three rows in its own short transaction: the database numbers concurrent attempts, and
+An attempt is counted *before* the password is checked, by an atomic upsert of each
+of the three rows in its own short transaction: the database numbers concurrent attempts, and
 only those within every limit get their password checked. A burst of parallel guesses
 cannot slip past a limit while the count is read, and no lock is held while the
 password hash is computed. The rows are always written in the order pair, name,
@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, literal, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import UTCDateTime
@@ -62,59 +63,67 @@ def buckets(username: str, address: str) -> list[tuple[ThrottleScope, str]]:
     ]
 
 
-def _upsert(connection):
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(LoginThrottle.__table__)
-
-
-def _limit(policy: ThrottlePolicy):
+@lru_cache(maxsize=2)
+def _count_statement(dialect: str):
+    """The upsert that numbers an attempt in one bucket, built once per dialect (a
+    login pays for neither building nor compiling it)."""
     t = LoginThrottle.__table__.c
-    return case({scope.value: limit for scope, limit in policy.limits.items()}, value=t.scope)
+    now = bindparam("now", type_=UTCDateTime())
+    locked_at = bindparam("locked_at", type_=UTCDateTime())
+    limit = bindparam("limit", type_=Integer())
+    no_lock = literal(None, UTCDateTime())
+    restart = or_(
+        and_(t.locked_until.is_not(None), t.locked_until <= now),
+        and_(t.locked_until.is_(None), t.window_started_at <= bindparam("window_start", type_=UTCDateTime())),
+    )
+    lock_at_once = case((limit <= 1, locked_at), else_=no_lock)
+    module = postgresql if dialect == "postgresql" else sqlite
+    insert = module.insert(LoginThrottle.__table__).values(
+        scope=bindparam("bucket_scope"), key=bindparam("bucket_key"), attempts=1, window_started_at=now,
+        locked_until=lock_at_once,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["scope", "key"],
+        set_={
+            "attempts": case((restart, 1), else_=t.attempts + 1),
+            "window_started_at": case((restart, now), else_=t.window_started_at),
+            # The attempt that reaches a limit locks its bucket at once; if its password
+            # is right, `succeeded` takes the lock back.
+            "locked_until": case(
+                (restart, lock_at_once),
+                (t.locked_until.is_not(None), t.locked_until),
+                (t.attempts + 1 >= limit, locked_at),
+                else_=no_lock,
+            ),
+        },
+    ).returning(t.attempts, t.locked_until)
 
 
 def begin_attempt(username: str, address: str, now: datetime, policy: ThrottlePolicy) -> AttemptTicket:
     """Count one attempt in its own committed transaction and say whether it may be checked."""
-    t = LoginThrottle.__table__.c
-    locked_at = literal(now + policy.lock, UTCDateTime())
-    no_lock = literal(None, UTCDateTime())
-    limit = _limit(policy)
-    restart = or_(
-        and_(t.locked_until.is_not(None), t.locked_until <= now),
-        and_(t.locked_until.is_(None), t.window_started_at <= now - policy.window),
-    )
-    rows = [
-        {
-            "scope": scope.value,
-            "key": key,
-            "attempts": 1,
-            "window_started_at": now,
-            "locked_until": now + policy.lock if policy.limits[scope] <= 1 else None,
-        }
-        for scope, key in buckets(username, address)
-    ]
+    allowed, remaining, locks = True, None, []
     with db.engine.begin() as connection:
-        insert = _upsert(connection).values(rows)
-        statement = insert.on_conflict_do_update(
-            index_elements=["scope", "key"],
-            set_={
-                "attempts": case((restart, 1), else_=t.attempts + 1),
-                "window_started_at": case((restart, literal(now, UTCDateTime())), else_=t.window_started_at),
-                # The attempt that reaches a limit locks its bucket at once; if its
-                # password is right, `succeeded` takes the lock back.
-                "locked_until": case(
-                    (restart, case((limit <= 1, locked_at), else_=no_lock)),
-                    (t.locked_until.is_not(None), t.locked_until),
-                    (t.attempts + 1 >= limit, locked_at),
-                    else_=no_lock,
-                ),
-            },
-        ).returning(t.scope, t.attempts, t.locked_until)
-        counted = connection.execute(statement).all()
+        statement = _count_statement(connection.dialect.name)
+        for scope, key in buckets(username, address):  # always in this order: no deadlock
+            limit = policy.limits[scope]
+            attempts, locked_until = connection.execute(
+                statement,
+                {
+                    "bucket_scope": scope.value,
+                    "bucket_key": key,
+                    "now": now,
+                    "window_start": now - policy.window,
+                    "locked_at": now + policy.lock,
+                    "limit": limit,
+                },
+            ).one()
+            allowed = allowed and attempts <= limit
+            left = max(limit - attempts, 0)
+            remaining = left if remaining is None else min(remaining, left)
+            if locked_until is not None:
+                locks.append(locked_until)
         _purge_expired(connection, now, policy)
-    allowed = all(attempts <= policy.limits[ThrottleScope(scope)] for scope, attempts, _lock in counted)
-    remaining = min(max(policy.limits[ThrottleScope(scope)] - attempts, 0) for scope, attempts, _lock in counted)
-    locks = [lock for _scope, _attempts, lock in counted if lock is not None]
-    return AttemptTicket(allowed=allowed, remaining=remaining, locked_until=max(locks) if locks else None)
+    return AttemptTicket(allowed=allowed, remaining=remaining or 0, locked_until=max(locks) if locks else None)
 
 
 def succeeded(username: str, address: str, policy: ThrottlePolicy) -> None:
