@@ -128,7 +128,7 @@ class TestLastAdministrator:
         # `second`'s page was open from before: the demotion of `first` is refused.
         with pytest.raises(DomainError, match="至少要保留一名可登录的管理员") as raised:
             logic.update_user(second, first, display_name="甲", unit="", cohort=None, role="admin", active=False)
-        assert raised.value.field == "role"
+        assert raised.value.field == "active"
         db.session.rollback()
         # Promoting someone else first makes it possible.
         logic.update_user(first, second, display_name="乙", unit="", cohort=None, role="admin", active=True)

@@ -244,8 +244,11 @@ def change_password(
         raise DomainError(locked_message(result.locked_minutes), "current_password")
     if result.outcome is LoginOutcome.INVALID:
         raise DomainError(
-            _("当前密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。", n=result.remaining_attempts,
-              minutes=current_app.config["LOGIN_LOCK_MINUTES"]),
+            _(
+                "当前密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。",
+                n=result.remaining_attempts,
+                minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            ),
             "current_password",
         )
     check_password_rules(new_password, user.username, "new_password")
@@ -357,7 +360,7 @@ def update_user(
     new_cohort = cohort_by_name(cohort)
     stays_admin = role_value == Role.ADMIN and active
     if not stays_admin:
-        _keep_an_administrator(user)
+        _keep_an_administrator(user, "role" if role_value != Role.ADMIN else "active")
     user.display_name = display_name[:100]
     user.unit = unit.strip()[:100]
     user.cohort = new_cohort
@@ -369,7 +372,7 @@ def update_user(
         set_password(user, new_hash, must_change=user.id != actor.id)
 
 
-def _keep_an_administrator(user: User) -> None:
+def _keep_an_administrator(user: User, field: str) -> None:
     """Refuse to take the last active administrator away.
 
     The active administrators and the edited user are locked together in id order
@@ -381,4 +384,4 @@ def _keep_an_administrator(user: User) -> None:
     ).all()
     active_admins = {row[0] for row in admins if row[1] == Role.ADMIN.value and row[2]}
     if user.id in active_admins and len(active_admins) == 1:
-        raise DomainError(_("至少要保留一名可登录的管理员：不能停用最后一名管理员，也不能取消其管理员角色。"), "role")
+        raise DomainError(_("至少要保留一名可登录的管理员：不能停用最后一名管理员，也不能取消其管理员角色。"), field)

@@ -27,8 +27,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 
 ARGON2_PREFIX = "$argon2"
-# Nice value of the hashing thread: against a busy page thread (nice 0) it gets about
-# a tenth of a core, and all the CPU that is idle.
+# The lowest priority: the hashing thread gets all the CPU that is idle and next to
+# none of what pages need. Logins slow down only when pages keep the CPU saturated.
 HASHING_NICENESS = 19
 
 T = TypeVar("T")

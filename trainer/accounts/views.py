@@ -45,7 +45,6 @@ def login():
             db.session.commit()
             login_user(result.user, remember=form.remember.data)
             return redirect(safe_next())
-        db.session.rollback()
         if result.outcome is logic.LoginOutcome.LOCKED:
             form.form_errors.append(logic.locked_message(result.locked_minutes))
             status = 429
