@@ -58,3 +58,24 @@ def test_0003_takes_the_course_banks_questions_as_its_own(tmp_path):
                 rows = dict(connection.execute(text("SELECT id, course_revision FROM questions")).all())
             assert rows == {1: 4, 2: None, 3: None}
             db.engine.dispose()
+
+
+def test_0004_keeps_the_accounts_and_forgets_the_old_logins(tmp_path):
+    from sqlalchemy import text
+
+    with fresh_database(tmp_path) as url:
+        app = make_app(url, tmp_path)
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory, revision="0003")
+            with db.engine.begin() as connection:
+                connection.execute(text("INSERT INTO users (id, username, display_name, unit, role, active, password_hash, session_version, created_at) VALUES (1, 'admin', 'A', '', 'admin', true, 'scrypt:x', 3, CURRENT_TIMESTAMP)"))
+                connection.execute(text("INSERT INTO login_throttles (username, attempts, window_started_at) VALUES ('admin', 2, CURRENT_TIMESTAMP)"))
+            upgrade(directory=directory)
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT username, must_change_password, password_hash FROM users")).one() == ("admin", False, "scrypt:x")
+                assert connection.execute(text("SELECT count(*) FROM login_throttles")).scalar() == 0
+            downgrade(directory=directory, revision="0003")
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT username, session_version FROM users")).one() == ("admin", 1)
+            db.engine.dispose()
