@@ -56,7 +56,7 @@ def fresh_app(server_url: str) -> Iterator[Flask]:
                 "INSTANCE_PATH": folder,
                 "SECRET_KEY": "benchmark",
                 "IMPORT_MAX_QUESTIONS": 200_000,
-                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                "PASSWORD_HASH": {"memory_cost": 8, "time_cost": 1, "parallelism": 1},
                 "LOG_LEVEL": "WARNING",
             }
         )

@@ -8,6 +8,7 @@ production, so atomicity and concurrency are tested, not simulated.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,3 +222,43 @@ def bank(app):
             return ids
 
     return create
+
+
+@pytest.fixture
+def together(app, monkeypatch):
+    """Run requests in threads that each hold, just before taking their first lock,
+    until all have read what they act on: every request acts on what it saw before
+    the others changed it, the interleaving that used to lose members' cohorts."""
+    from trainer.accounts import cohorts, locking
+    from trainer.accounts import logic as accounts
+
+    def run(*requests):
+        barrier = threading.Barrier(len(requests), timeout=30)
+        local = threading.local()
+
+        def lock_rows(*args, **kwargs):
+            if not getattr(local, "waited", False):
+                local.waited = True
+                barrier.wait()
+            return locking.lock_rows(*args, **kwargs)
+
+        monkeypatch.setattr(cohorts, "lock_rows", lock_rows)
+        monkeypatch.setattr(accounts, "lock_rows", lock_rows)
+        responses: list = [None] * len(requests)
+        errors: list[BaseException] = []
+
+        def call(index: int, request) -> None:
+            try:
+                responses[index] = request()
+            except BaseException as exc:  # a 500 propagates in tests: reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=call, args=item) for item in enumerate(requests)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        return responses
+
+    return run

@@ -1,6 +1,7 @@
 """Administrators manage accounts."""
 import re
 
+import pytest
 from sqlalchemy import select
 
 from trainer.accounts.models import User
@@ -87,3 +88,57 @@ def test_an_instructors_courses_are_the_ones_they_teach(app, make, login_as):
         from trainer.lessons.models import CourseInstructor
 
         assert db.session.scalars(select(CourseInstructor.course_id).where(CourseInstructor.user_id == instructor)).all() == [second]
+
+
+class TestLastAdministrator:
+    def test_two_administrators_demoting_each_other_at_once_leave_one(self, app, login_as, together):
+        first, first_id = login_as("admin")
+        second, second_id = login_as("admin")
+        demote = {"display_name": "管理员", "role": "trainee", "active": "y"}
+        responses = together(
+            lambda: first.post(f"/admin/users/{second_id}", data=demote),
+            lambda: second.post(f"/admin/users/{first_id}", data=demote),
+        )
+        assert sorted(r.status_code for r in responses) == [302, 400]
+        refused = next(r for r in responses if r.status_code == 400)
+        assert "至少要保留一名可登录的管理员" in refused.get_data(as_text=True)
+        assert active_admins(app) == 1
+
+    def test_two_administrators_deactivating_each_other_at_once_leave_one(self, app, login_as, together):
+        first, first_id = login_as("admin")
+        second, second_id = login_as("admin")
+        third, third_id = login_as("admin")
+        deactivate = {"display_name": "管理员", "role": "admin"}  # "active" unchecked
+        responses = together(
+            lambda: first.post(f"/admin/users/{second_id}", data=deactivate),
+            lambda: second.post(f"/admin/users/{third_id}", data=deactivate),
+            lambda: third.post(f"/admin/users/{first_id}", data=deactivate),
+        )
+        assert sorted(r.status_code for r in responses) == [302, 302, 400]
+        assert active_admins(app) == 1
+
+    def test_the_guard_is_in_the_logic_not_only_in_the_form(self, app, make, ctx):
+        from trainer.accounts import logic
+        from trainer.errors import DomainError
+
+        first = db.session.get(User, make.user(role="admin"))
+        second = db.session.get(User, make.user(role="admin"))
+        logic.update_user(first, second, display_name="乙", unit="", cohort=None, role="trainee", active=True)
+        db.session.commit()
+        # `second`'s page was open from before: the demotion of `first` is refused.
+        with pytest.raises(DomainError, match="至少要保留一名可登录的管理员") as raised:
+            logic.update_user(second, first, display_name="甲", unit="", cohort=None, role="admin", active=False)
+        assert raised.value.field == "active"
+        db.session.rollback()
+        # Promoting someone else first makes it possible.
+        logic.update_user(first, second, display_name="乙", unit="", cohort=None, role="admin", active=True)
+        logic.update_user(second, first, display_name="甲", unit="", cohort=None, role="instructor", active=True)
+        db.session.commit()
+        assert active_admins(app) == 1
+
+
+def active_admins(app) -> int:
+    from sqlalchemy import func
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).where(User.role == "admin", User.active.is_(True)))

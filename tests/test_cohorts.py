@@ -1,4 +1,5 @@
-"""Cohorts (培训班期次): the logic without HTTP, then the admin pages."""
+"""Cohorts (培训班期次): the logic without HTTP, the admin pages, then two
+administrators acting on the same cohorts at once."""
 import re
 
 import pytest
@@ -54,7 +55,6 @@ def test_names_are_unique_and_renaming_to_the_same_name_changes_nothing(app, mak
         cohorts.create("第一期")
     with pytest.raises(DomainError, match="已有名为“第一期”的期次"):
         cohorts.rename(second, "第一期")
-    db.session.rollback()
     cohorts.rename(first, "第一期")
     cohorts.rename(first, "2026年第一期")
     assert first.name == "2026年第一期"
@@ -204,3 +204,130 @@ def test_renaming_merging_and_deleting_through_the_page(app, make, login_as):
     response = client.post(f"/admin/cohorts/{cohort_id(app, '空班')}/delete")
     assert response.status_code == 302
     assert cohort_id(app, "空班") is None
+
+
+# --- two administrators at once ------------------------------------------------
+
+
+def outcome(client, response) -> str:
+    """'applied' or 'refused', from the page or the message flashed on the next one."""
+    assert response.status_code in (302, 400), response.status_code
+    page = response.get_data(as_text=True)
+    if response.status_code == 302:
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+    if "已不存在" in page or "还有成员" in page:
+        return "refused"
+    assert "已把" in page or "已改名" in page or "已删除期次" in page or "已保存" in page, page
+    return "applied"
+
+
+def cohorts_of(app, *user_ids: int) -> list[str | None]:
+    return [cohort_of(app, user_id) for user_id in user_ids]
+
+
+@pytest.fixture
+def two_admins(login_as):
+    return login_as("admin")[0], login_as("admin")[0]
+
+
+def merge(client, source: int, target: int):
+    return lambda: client.post(f"/admin/cohorts/{source}/merge", data={"merge-target": str(target)})
+
+
+def test_x_into_y_while_y_into_z(app, make, two_admins, together):
+    x1, y1, z1 = make.user(cohort="X"), make.user(cohort="Y"), make.user(cohort="Z")
+    x, y, z = cohort_id(app, "X"), cohort_id(app, "Y"), cohort_id(app, "Z")
+    first, second = two_admins
+    responses = together(merge(first, x, y), merge(second, y, z))
+    outcomes = [outcome(first, responses[0]), outcome(second, responses[1])]
+    final = cohorts_of(app, x1, y1, z1)
+    if outcomes == ["applied", "applied"]:  # X into Y, then Y (with X's members) into Z
+        assert final == ["Z", "Z", "Z"]
+    else:  # Y into Z first; X's target was gone, so X was left as it was
+        assert outcomes == ["refused", "applied"] and final == ["X", "Z", "Z"]
+
+
+def test_x_into_y_while_y_into_x(app, make, two_admins, together):
+    x1, y1 = make.user(cohort="X"), make.user(cohort="Y")
+    x, y = cohort_id(app, "X"), cohort_id(app, "Y")
+    first, second = two_admins
+    responses = together(merge(first, x, y), merge(second, y, x))
+    outcomes = sorted([outcome(first, responses[0]), outcome(second, responses[1])])
+    assert outcomes == ["applied", "refused"]
+    final = cohorts_of(app, x1, y1)
+    assert final in (["X", "X"], ["Y", "Y"])
+
+
+def test_x_into_y_while_y_is_renamed(app, make, two_admins, together):
+    x1, y1 = make.user(cohort="X"), make.user(cohort="Y")
+    x, y = cohort_id(app, "X"), cohort_id(app, "Y")
+    first, second = two_admins
+    responses = together(
+        merge(first, x, y), lambda: second.post(f"/admin/cohorts/{y}/rename", data={"rename-name": "Y改"})
+    )
+    assert [outcome(first, responses[0]), outcome(second, responses[1])] == ["applied", "applied"]
+    assert cohorts_of(app, x1, y1) == ["Y改", "Y改"]
+
+
+def test_x_into_y_while_y_is_deleted(app, make, two_admins, together):
+    x1 = make.user(cohort="X")
+    x = cohort_id(app, "X")
+    first, second = two_admins
+    second.post("/admin/cohorts", data={"name": "Y"})
+    y = cohort_id(app, "Y")
+    responses = together(merge(first, x, y), lambda: second.post(f"/admin/cohorts/{y}/delete"))
+    outcomes = [outcome(first, responses[0]), outcome(second, responses[1])]
+    if outcomes == ["applied", "refused"]:  # Y had X's members by the time it was to go
+        assert cohorts_of(app, x1) == ["Y"]
+    else:
+        assert outcomes == ["refused", "applied"] and cohorts_of(app, x1) == ["X"]
+
+
+def test_x_into_y_while_a_user_is_edited_into_x(app, make, two_admins, together):
+    x1, y1 = make.user(cohort="X"), make.user(cohort="Y")
+    edited = make.user(username="edited", cohort="Z")
+    x, y = cohort_id(app, "X"), cohort_id(app, "Y")
+    first, second = two_admins
+    edit = lambda: second.post(  # noqa: E731
+        f"/admin/users/{edited}", data={"display_name": "被编辑", "role": "trainee", "active": "y", "cohort": "X"}
+    )
+    responses = together(merge(first, x, y), edit)
+    assert [outcome(first, responses[0]), outcome(second, responses[1])] == ["applied", "applied"]
+    # Either the edit came first and the merge took the user along into Y, or the
+    # merge came first and the edit made a new X, as it would a moment later.
+    assert cohorts_of(app, x1, y1) == ["Y", "Y"]
+    assert cohort_of(app, edited) in ("X", "Y")
+
+
+def test_x_into_y_while_one_of_xs_members_is_moved_to_z(app, make, two_admins, together):
+    x1, mover = make.user(cohort="X"), make.user(username="mover", cohort="X")
+    make.user(cohort="Z")
+    x, y = cohort_id(app, "X"), cohort_id(app, "Y") or cohorts_create(app, "Y")
+    first, second = two_admins
+    edit = lambda: second.post(  # noqa: E731
+        f"/admin/users/{mover}", data={"display_name": "调班", "role": "trainee", "active": "y", "cohort": "Z"}
+    )
+    responses = together(merge(first, x, y), edit)
+    assert [outcome(first, responses[0]), outcome(second, responses[1])] == ["applied", "applied"]
+    assert cohorts_of(app, x1, mover) == ["Y", "Z"]
+
+
+def test_an_empty_cohort_deleted_while_a_user_is_edited_into_it(app, make, two_admins, together):
+    user = make.user(username="joiner")
+    first, second = two_admins
+    first.post("/admin/cohorts", data={"name": "X"})
+    x = cohort_id(app, "X")
+    edit = lambda: second.post(  # noqa: E731
+        f"/admin/users/{user}", data={"display_name": "新成员", "role": "trainee", "active": "y", "cohort": "X"}
+    )
+    responses = together(lambda: first.post(f"/admin/cohorts/{x}/delete"), edit)
+    outcome(first, responses[0])
+    assert outcome(second, responses[1]) == "applied"
+    assert cohort_of(app, user) == "X"
+
+
+def cohorts_create(app, name: str) -> int:
+    with app.app_context():
+        cohort = cohorts.create(name)
+        db.session.commit()
+        return cohort.id

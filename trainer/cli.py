@@ -176,7 +176,10 @@ def create_user_command(username, role, display_name, unit, cohort, courses) -> 
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user(username, password, role, display_name=display_name, unit=unit, cohort=cohort)
+        # Whoever typed the password here, its user chooses their own at first login.
+        user = accounts.create_user(
+            username, password, role, display_name=display_name, unit=unit, cohort=cohort, must_change_password=True
+        )
         if role_value == Role.TRAINEE:
             lessons.enroll(user, course_ids)
         elif role_value == Role.INSTRUCTOR:

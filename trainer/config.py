@@ -28,6 +28,7 @@ class Setting:
     key: str
     parse: Callable[[str], Any]
     help: str
+    also: tuple[str, ...] = ()  # further keys that take the same value
 
 
 def _bool(text: str) -> bool:
@@ -104,14 +105,23 @@ SETTINGS = (
     Setting("TRAINER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", _timezone,
             "Time zone in which dates are shown. Default: `Asia/Shanghai`."),
     Setting("TRAINER_SECURE_COOKIES", "SESSION_COOKIE_SECURE", _bool,
-            "`1` when the site is served over HTTPS: cookies are then sent over HTTPS only. Default: `0`."),
+            "`1` when the site is served over HTTPS: the session and remember-me cookies are then sent "
+            "over HTTPS only. Default: `0`.", also=("REMEMBER_COOKIE_SECURE",)),
     Setting("TRAINER_REMEMBER_DAYS", "REMEMBER_COOKIE_DURATION", _days,
-            "How many days “remember me” keeps a user logged in. Default: `14`."),
+            "How many days “remember me” keeps a user logged in; no login lasts longer. Default: `14`."),
     Setting("TRAINER_PROXY_COUNT", "PROXY_COUNT", _whole(0, 10),
             "Number of reverse proxies (nginx…) in front of the app whose X-Forwarded-* headers "
             "are trusted. Default: `0`."),
     Setting("TRAINER_LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES", _whole(1, 1000),
-            "Failed logins for one user name within the window before logins are refused. Default: `5`."),
+            "Failed logins (or password changes) for one user name from one client address within the "
+            "window before that name is refused from that address. Default: `5`."),
+    Setting("TRAINER_LOGIN_MAX_FAILURES_PER_NAME", "LOGIN_MAX_FAILURES_PER_NAME", _whole(1, 100_000),
+            "Failed logins for one user name from all addresses together within the window before the "
+            "name is refused from everywhere. Default: `50`."),
+    Setting("TRAINER_LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_MAX_FAILURES_PER_ADDRESS", _whole(1, 100_000),
+            "Failed logins from one client address, whatever the user names, within the window before "
+            "that address is refused (one password tried across many accounts). Raise it when many "
+            "users share one address behind NAT. Default: `100`."),
     Setting("TRAINER_LOGIN_WINDOW_MINUTES", "LOGIN_WINDOW_MINUTES", _whole(1, 10080),
             "The window in which failures are counted. Default: `15`."),
     Setting("TRAINER_LOGIN_LOCK_MINUTES", "LOGIN_LOCK_MINUTES", _whole(1, 10080),
@@ -136,14 +146,18 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_DURATION": timedelta(days=14),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": False,
     "PROXY_COUNT": 0,
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_NAME": 50,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_LOCK_MINUTES": 15,
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "IMPORT_MAX_QUESTIONS": 20_000,
     "LOG_LEVEL": "INFO",
-    "PASSWORD_HASH_METHOD": "scrypt",
+    # argon2id with the parameters OWASP recommends: 19 MiB, 2 iterations, 1 lane.
+    "PASSWORD_HASH": {"memory_cost": 19 * 1024, "time_cost": 2, "parallelism": 1},
     # A CSRF token lives as long as the session; an hour's limit would throw away a
     # trainee's long answer when they finally press submit.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -155,7 +169,7 @@ DEFAULTS: dict[str, Any] = {
 # checked separately), and everything else as in production, CSRF included.
 TESTING = {
     "TESTING": True,
-    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "PASSWORD_HASH": {"memory_cost": 8, "time_cost": 1, "parallelism": 1},
     "SERVER_NAME": None,
 }
 
@@ -171,9 +185,11 @@ def from_environment() -> dict[str, Any]:
         if raw is None or raw == "" or setting.key == "INSTANCE_PATH":
             continue
         try:
-            values[setting.key] = setting.parse(raw)
+            value = setting.parse(raw)
         except (ValueError, OverflowError) as exc:
             raise SystemExit(f"{setting.env}: invalid value {raw!r} ({exc})") from None
+        for key in (setting.key, *setting.also):
+            values[key] = value
     return values
 
 

@@ -140,6 +140,10 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        # Pages carry private data (progress, accounts, one-time passwords, exports):
+        # no browser or proxy cache may keep them. Only the static files are cacheable.
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(HTTPException)

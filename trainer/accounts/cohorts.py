@@ -1,4 +1,10 @@
-"""Cohorts (培训班期次): naming them, merging them, enrolling a whole class at once."""
+"""Cohorts (培训班期次): naming them, merging them, enrolling a whole class at once.
+
+Two administrators may act on the same cohorts at the same moment. Every operation
+locks the cohorts it reads or changes (in id order, then their members' rows in id
+order) and checks after the lock that they still exist, so each one either applies to
+what is there once it runs or is refused with a message; none loses a member's cohort.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +17,7 @@ from ..database import UTCDateTime, insert_ignoring_conflicts, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..lessons.models import Course, Enrollment
+from .locking import lock_rows
 from .models import Cohort, Role, User
 
 MAX_NAME = 100
@@ -63,6 +70,21 @@ def _taken_error(name: str) -> DomainError:
     return DomainError(_("已有名为“%(name)s”的期次；若要把两期合在一起，请用“并入其他期次”。", name=name), "name")
 
 
+def _gone() -> DomainError:
+    return DomainError(_("该期次已不存在：可能刚被其他管理员删除或并入其他期次。"))
+
+
+def _lock(cohort_ids: list[int], shared: bool = False) -> set[int]:
+    """Lock the cohorts and return the ids of those that still exist."""
+    return set(lock_rows(Cohort, Cohort.id.in_(cohort_ids), shared=shared).scalars())
+
+
+def _lock_one(cohort: Cohort, shared: bool = False) -> None:
+    if not _lock([cohort.id], shared):
+        raise _gone()
+    db.session.refresh(cohort)
+
+
 def _flush_name(name: str) -> None:
     """Flush the new name; when a concurrent request took it first, this one is refused
     like any other taken name (and the caller rolls back)."""
@@ -86,6 +108,7 @@ def rename(cohort: Cohort, name: str) -> None:
     name = _clean_name(name)
     if name == cohort.name:
         return
+    _lock_one(cohort)
     if _name_taken(name, cohort.id):
         raise _taken_error(name)
     cohort.name = name
@@ -94,20 +117,32 @@ def rename(cohort: Cohort, name: str) -> None:
 
 def merge(source: Cohort, target_id: int | None) -> tuple[Cohort, int]:
     """Move every member of `source` into the target cohort and drop `source`."""
-    target = db.session.get(Cohort, target_id) if target_id else None
-    if target is None:
+    if not target_id:
         raise DomainError(_("请选择要并入的期次"), "target")
-    if target.id == source.id:
+    if target_id == source.id:
         raise DomainError(_("不能把期次并入它自己"), "target")
-    moved = db.session.execute(
-        update(User).where(User.cohort_id == source.id).values(cohort_id=target.id)
-    ).rowcount
+    existing = _lock([source.id, target_id])
+    if source.id not in existing:
+        raise _gone()
+    if target_id not in existing:
+        raise DomainError(
+            _("请选择要并入的期次：所选期次已不存在，可能刚被其他管理员删除或并入其他期次。"), "target"
+        )
+    target = db.session.get(Cohort, target_id, populate_existing=True)
+    # The members too, in id order, before they are moved.
+    members = list(lock_rows(User, User.cohort_id == source.id).scalars())
+    if members:
+        db.session.execute(
+            update(User).where(User.id.in_(members)).values(cohort_id=target.id).execution_options(synchronize_session=False)
+        )
     db.session.execute(delete(Cohort).where(Cohort.id == source.id))
-    return target, moved
+    db.session.expire_all()  # members loaded in this session now belong to the target
+    return target, len(members)
 
 
 def remove(cohort: Cohort) -> None:
     """Delete an empty cohort; one with members must be merged or emptied first."""
+    _lock_one(cohort)
     # The check and the delete are one statement, so a user added meanwhile keeps the cohort.
     members = select(User.id).where(User.cohort_id == cohort.id).exists()
     deleted = db.session.execute(delete(Cohort).where(Cohort.id == cohort.id, ~members)).rowcount
@@ -123,6 +158,7 @@ def enroll_trainees(cohort: Cohort, course_ids: list[int]) -> int:
     """
     if not course_ids:
         raise DomainError(_("请至少选择一门课程"), "courses")
+    _lock_one(cohort, shared=True)  # no member moves away meanwhile
     # Every trainee with every chosen course: a deliberate cross join.
     trainees = select(User.id, Course.id, literal(utcnow(), UTCDateTime)).join(Course, true()).where(
         User.cohort_id == cohort.id, User.role == Role.TRAINEE.value, Course.id.in_(course_ids)

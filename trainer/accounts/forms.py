@@ -63,8 +63,11 @@ class UserCreateForm(_UserFields):
 class UserEditForm(_UserFields):
     active = BooleanField(_l("允许登录"))
     new_password = PasswordField(
-        _l("重置密码"), description=_l("留空则不修改"), validators=[Optional(), Length(max=128)]
+        _l("重置密码"),
+        description=_l("留空则不修改；设置后，该用户下次登录时须先改为自己的密码"),
+        validators=[Optional(), Length(max=128)],
     )
+    end_logins = BooleanField(_l("让该用户在所有设备上退出登录"))
     courses = MultiCheckboxField(_l("课程（学员选修的，或教师负责的）"), coerce=int)
 
 

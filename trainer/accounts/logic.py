@@ -6,19 +6,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import delete, func, or_, select
 
 from ..database import insert_ignoring_conflicts, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..sorting import sort_key
-from . import throttle
-from .models import Cohort, Role, User
+from . import passwords, throttle
+from .locking import lock_rows
+from .models import Cohort, LoginSession, Role, ThrottleScope, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MIN_PASSWORD = 8
@@ -48,15 +47,6 @@ def check_password_rules(password: str, username: str, field: str = "password") 
         raise DomainError(_("密码不能全是数字"), field)
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-
-
-@lru_cache(maxsize=4)
-def _decoy_hash(method: str) -> str:
-    return generate_password_hash(secrets.token_hex(16), method=method)
-
-
 def parse_role(value: str) -> Role:
     try:
         return Role(value)
@@ -68,18 +58,30 @@ def parse_role(value: str) -> Role:
 
 
 def cohort_by_name(name: str | None) -> Cohort | None:
-    """The cohort of that name, created on first use (safe when two requests race)."""
+    """The cohort of that name, created on first use, and locked until the transaction
+    ends so that a concurrent merge or delete cannot take it from under the user being
+    put into it.
+
+    Call it before changing any user row: a merge locks its cohorts first and then
+    their members, and this keeps to that order.
+    """
     name = (name or "").strip()
     if not name:
         return None
     if len(name) > 100:
         raise DomainError(_("“培训班期次”不能超过 100 个字符"), "cohort")
-    db.session.execute(
-        insert_ignoring_conflicts(Cohort.__table__, ["name"]).values(
-            name=name, name_sort=sort_key(name), created_at=utcnow()
+    # A cohort merged or deleted between the insert and the lock is gone once the lock
+    # is granted; creating it again is what the same edit made a moment later would do.
+    for _attempt in range(3):
+        db.session.execute(
+            insert_ignoring_conflicts(Cohort.__table__, ["name"]).values(
+                name=name, name_sort=sort_key(name), created_at=utcnow()
+            )
         )
-    )
-    return db.session.scalars(select(Cohort).where(Cohort.name == name)).one()
+        cohort_id = lock_rows(Cohort, Cohort.name == name, shared=True).first()
+        if cohort_id is not None:
+            return db.session.get(Cohort, cohort_id[0], populate_existing=True)
+    raise DomainError(_("期次“%(name)s”正被其他管理员反复修改，请稍后重试。", name=name), "cohort")
 
 
 def create_user(
@@ -89,7 +91,9 @@ def create_user(
     display_name: str | None = None,
     unit: str = "",
     cohort: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
+    """A new account; `must_change_password` for one whose password someone else chose."""
     username = normalize_username(username)
     if not USERNAME.match(username):
         raise DomainError(
@@ -105,13 +109,15 @@ def create_user(
         raise DomainError(_("“单位”不能超过 100 个字符"), "unit")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError(_("用户名“%(username)s”已经存在", username=username), "username")
+    password_hash = passwords.hash_password(password)  # before the first write: no lock held meanwhile
     user = User(
         username=username,
         display_name=display_name,
         unit=unit,
         cohort=cohort_by_name(cohort),
         role=role_value.value,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -121,7 +127,6 @@ def create_user(
 class LoginOutcome(Enum):
     OK = "ok"
     INVALID = "invalid"
-    INACTIVE = "inactive"
     LOCKED = "locked"
 
 
@@ -136,62 +141,153 @@ class LoginResult:
 def throttle_policy() -> throttle.ThrottlePolicy:
     config = current_app.config
     return throttle.ThrottlePolicy(
-        max_failures=config["LOGIN_MAX_FAILURES"],
+        limits={
+            ThrottleScope.PAIR: config["LOGIN_MAX_FAILURES"],
+            ThrottleScope.NAME: config["LOGIN_MAX_FAILURES_PER_NAME"],
+            ThrottleScope.ADDRESS: config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        },
         window=timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]),
         lock=timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
     )
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> LoginResult:
-    """Check a login, counting it against the user name's throttle.
+def _check_password(username: str, address: str, password: str, now: datetime) -> LoginResult:
+    """Count the attempt (committed on its own), then check the password holding no lock.
 
-    Unknown names are throttled and hashed like known ones, so neither the answer nor
-    its timing tells whether an account exists.
+    Unknown names and disabled accounts are counted and hashed like any other, and
+    answer exactly as a wrong password does: neither the answer nor its timing tells
+    whether an account exists, is disabled, or was given the right password. On
+    success nothing has been written yet; the caller records it (`_record_success`).
     """
-    now = now or utcnow()
-    username = normalize_username(username)[:64]
     policy = throttle_policy()
-    ticket = throttle.begin_attempt(username, now, policy)
+    ticket = throttle.begin_attempt(username, address, now, policy)
     if not ticket.allowed:
         minutes = max(1, int(((ticket.locked_until or now) - now).total_seconds() + 59) // 60)
         return LoginResult(LoginOutcome.LOCKED, locked_minutes=minutes)
     user = db.session.scalars(select(User).where(User.username == username)).one_or_none()
-    stored = user.password_hash if user else _decoy_hash(current_app.config["PASSWORD_HASH_METHOD"])
-    password_ok = check_password_hash(stored, password)
-    if user is None or not password_ok:
-        throttle.purge_expired(now, policy)
-        remaining = ticket.remaining(policy)
-        if remaining == 0:
+    password_ok = passwords.verify(user.password_hash if user else passwords.decoy_hash(), password)
+    if user is None or not password_ok or not user.active:
+        if ticket.remaining == 0:
             return LoginResult(LoginOutcome.LOCKED, locked_minutes=int(policy.lock.total_seconds() // 60))
-        return LoginResult(LoginOutcome.INVALID, remaining_attempts=remaining)
-    if not user.active:
-        return LoginResult(LoginOutcome.INACTIVE)
-    throttle.clear(username)
+        return LoginResult(LoginOutcome.INVALID, remaining_attempts=ticket.remaining)
     return LoginResult(LoginOutcome.OK, user=user)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    if not check_password_hash(user.password_hash, current_password):
-        raise DomainError(_("当前密码不正确"), "current_password")
+def _record_success(user: User, address: str, new_hash: str | None = None) -> None:
+    throttle.succeeded(user.username, address, throttle_policy())
+    if new_hash is not None:
+        user.password_hash = new_hash
+
+
+def authenticate(username: str, password: str, address: str, now: datetime | None = None) -> LoginResult:
+    """Check a login from `address`; an old kind of hash is replaced when it succeeds.
+
+    Every hash is computed before the request's transaction writes anything, so no
+    login holds a database lock while hashing (on SQLite, the whole database's).
+    """
+    now = now or utcnow()
+    username = normalize_username(username)[:64]
+    result = _check_password(username, address, password, now)
+    if result.user is not None:
+        stored = result.user.password_hash
+        _record_success(result.user, address, passwords.hash_password(password) if passwords.needs_rehash(stored) else None)
+    return result
+
+
+def start_login(user: User, now: datetime | None = None) -> None:
+    """Open a login for one browser: its token goes into the user's cookies.
+
+    A login lasts at most as long as a remember-me cookie; the user's logins that
+    have run out are forgotten here.
+    """
+    now = now or utcnow()
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(
+            token=token, user_id=user.id, created_at=now, expires_at=now + current_app.config["REMEMBER_COOKIE_DURATION"]
+        )
+    )
+    user.login_token = token
+
+
+def end_login(user: User) -> None:
+    """Log this browser out for good: its cookies, even replayed, name no login any more."""
+    if user.login_token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token == user.login_token))
+
+
+def end_all_logins(user: User) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def locked_message(minutes: int) -> str:
+    return _("登录失败次数过多，该用户名已被暂时锁定，请 %(minutes)d 分钟后再试。", minutes=minutes)
+
+
+def wrong_password_message(remaining: int) -> str:
+    return _(
+        "用户名或密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。",
+        n=remaining,
+        minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+    )
+
+
+def change_password(
+    user: User, current_password: str, new_password: str, address: str, now: datetime | None = None
+) -> None:
+    """Change one's own password, throttled like a login (a wrong current password
+    counts as a failed login), ending every other login of the user.
+
+    The caller opens a new login for this browser (`start_login`).
+    """
+    now = now or utcnow()
+    result = _check_password(user.username, address, current_password, now)
+    if result.outcome is LoginOutcome.LOCKED:
+        raise DomainError(locked_message(result.locked_minutes), "current_password")
+    if result.outcome is LoginOutcome.INVALID:
+        raise DomainError(
+            _(
+                "当前密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。",
+                n=result.remaining_attempts,
+                minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            ),
+            "current_password",
+        )
     check_password_rules(new_password, user.username, "new_password")
-    if check_password_hash(user.password_hash, new_password):
+    if passwords.verify(user.password_hash, new_password):
         raise DomainError(_("新密码不能与当前密码相同"), "new_password")
-    set_password(user, new_password)
+    new_hash = passwords.hash_password(new_password)
+    _record_success(user, address)
+    set_password(user, new_hash, must_change=False)
 
 
-def set_password(user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
-    user.session_version += 1
+def set_password(user: User, password_hash: str, must_change: bool) -> None:
+    """Store a new hash (computed beforehand, outside the transaction's writes) and end
+    every login of the user."""
+    user.password_hash = password_hash
+    user.must_change_password = must_change
+    end_all_logins(user)
 
 
 def load_user_for_session(identity: str) -> User | None:
-    """Flask-Login's loader: the id and session version must both still match."""
-    user_id, _sep, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """Flask-Login's loader: the cookie's login must still exist, unexpired, for an
+    active user."""
+    user_id, _sep, token = identity.partition(":")
+    if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.active:
-        return None
+    user = db.session.scalars(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token == token,
+            User.id == int(user_id),
+            LoginSession.expires_at > utcnow(),
+            User.active.is_(True),
+        )
+    ).one_or_none()
+    if user is not None:
+        user.login_token = token
     return user
 
 
@@ -248,20 +344,51 @@ def update_user(
     role: str,
     active: bool,
     new_password: str | None = None,
+    end_logins: bool = False,
 ) -> None:
+    """An administrator's edit of an account.
+
+    A password the administrator sets must be changed by its user at the next login.
+    The last active administrator can be neither demoted nor deactivated: the check
+    runs on the rows locked in this transaction, so two administrators demoting each
+    other at once cannot both succeed.
+    """
     role_value = parse_role(role)
     if user.id == actor.id and (role_value != Role.ADMIN or not active):
         raise DomainError(_("不能停用自己的账号或取消自己的管理员角色"), "role" if active else "active")
     display_name = display_name.strip()
     if not display_name:
         raise DomainError(_("“姓名”不能为空"), "display_name")
-    user.display_name = display_name[:100]
-    user.unit = unit.strip()[:100]
-    user.cohort = cohort_by_name(cohort)
-    user.role = role_value.value
-    if user.active and not active:
-        user.session_version += 1  # log the user out everywhere at once
-    user.active = active
+    new_hash = None
     if new_password:
         check_password_rules(new_password, user.username, "new_password")
-        set_password(user, new_password)
+        new_hash = passwords.hash_password(new_password)  # before the first write
+    # Cohort first, then user rows: the order a merge takes its locks in.
+    new_cohort = cohort_by_name(cohort)
+    stays_admin = role_value == Role.ADMIN and active
+    if not stays_admin:
+        _keep_an_administrator(user, "role" if role_value != Role.ADMIN else "active")
+    user.display_name = display_name[:100]
+    user.unit = unit.strip()[:100]
+    user.cohort = new_cohort
+    user.role = role_value.value
+    if (user.active and not active) or end_logins:
+        end_all_logins(user)  # logged out everywhere at once
+    user.active = active
+    if new_hash is not None:
+        set_password(user, new_hash, must_change=user.id != actor.id)
+
+
+def _keep_an_administrator(user: User, field: str) -> None:
+    """Refuse to take the last active administrator away.
+
+    The active administrators and the edited user are locked together in id order
+    (the order every transaction locks user rows in) and counted after the lock, so a
+    concurrent demotion that committed first is seen.
+    """
+    admins = lock_rows(
+        User, or_(User.id == user.id, (User.role == Role.ADMIN.value) & User.active.is_(True)), columns=(User.role, User.active)
+    ).all()
+    active_admins = {row[0] for row in admins if row[1] == Role.ADMIN.value and row[2]}
+    if user.id in active_admins and len(active_admins) == 1:
+        raise DomainError(_("至少要保留一名可登录的管理员：不能停用最后一名管理员，也不能取消其管理员角色。"), field)

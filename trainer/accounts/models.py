@@ -56,9 +56,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Part of the login cookie's identity: bumping it logs the user out everywhere
-    # (after a password change or a deactivation), remember-me cookies included.
-    session_version: Mapped[int] = mapped_column(default=1)
+    # Set for an account whose password an administrator chose or handed out: every
+    # page leads to the change-password form until the user picks their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Lists of people sort by pinyin (李 before 王) and units naturally; kept beside the
     # names so that paginated lists can ORDER BY them on both databases.
@@ -70,7 +70,6 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("role IN ('trainee', 'instructor', 'admin')", name="role"),
         CheckConstraint("username = lower(username) AND length(username) >= 2", name="username_format"),
-        CheckConstraint("session_version >= 1", name="session_version_positive"),
         Index("ix_users_role_unit", "role", "unit"),
         Index("ix_users_sorted", "unit_sort", "name_sort"),
     )
@@ -89,8 +88,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The login this request belongs to (a `LoginSession` token), set when the user
+    # logs in or is loaded from a cookie; not a column.
+    login_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """The identity Flask-Login keeps in the session and remember-me cookies."""
+        return f"{self.id}:{self.login_token}"
 
     @property
     def role_label(self) -> str:
@@ -109,14 +113,36 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
 
+class LoginSession(db.Model):
+    """One login of one browser: its session cookie and its remember-me cookie carry
+    the token, and deleting the row ends that login on every server at once."""
+
+    __tablename__ = "login_sessions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ThrottleScope(StrEnum):
+    PAIR = "pair"  # one user name from one client address
+    NAME = "name"  # one user name from every address
+    ADDRESS = "address"  # every user name from one address
+
+
 class LoginThrottle(db.Model):
-    """Failed logins per attempted user name, shared by every server process."""
+    """Login attempts per bucket (see `throttle`), shared by every server process."""
 
     __tablename__ = "login_throttles"
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
     attempts: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("scope IN ('pair', 'name', 'address')", name="scope"),
+    )

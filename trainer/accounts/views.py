@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ..errors import DomainError
@@ -37,36 +38,34 @@ def login():
     form.remember.label.text = _("记住我（%(n)d 天内免登录）", n=days)
     status = 200
     if form.validate_on_submit():
-        result = logic.authenticate(form.username.data, form.password.data)
-        # The attempt is recorded whether or not it succeeds.
-        db.session.commit()
+        # The attempt itself is counted and committed inside `authenticate`.
+        result = logic.authenticate(form.username.data, form.password.data, client_address())
         if result.outcome is logic.LoginOutcome.OK:
+            logic.start_login(result.user)
+            db.session.commit()
             login_user(result.user, remember=form.remember.data)
             return redirect(safe_next())
         if result.outcome is logic.LoginOutcome.LOCKED:
-            form.form_errors.append(
-                _("登录失败次数过多，该用户名已被暂时锁定，请 %(minutes)d 分钟后再试。", minutes=result.locked_minutes)
-            )
+            form.form_errors.append(logic.locked_message(result.locked_minutes))
             status = 429
-        elif result.outcome is logic.LoginOutcome.INACTIVE:
-            form.form_errors.append(_("该账号已停用，请联系管理员。"))
-            status = 403
         else:
-            form.password.errors = [
-                _(
-                    "用户名或密码不正确。再失败 %(n)d 次将锁定 %(minutes)d 分钟。",
-                    n=result.remaining_attempts,
-                    minutes=current_app.config["LOGIN_LOCK_MINUTES"],
-                )
-            ]
+            form.password.errors = [logic.wrong_password_message(result.remaining_attempts)]
             status = 401
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
 
 
+def client_address() -> str:
+    """The client's address (the proxy's X-Forwarded-For when TRAINER_PROXY_COUNT says so)."""
+    return request.remote_addr or ""
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        logic.end_login(current_user)
+        db.session.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("accounts.login"))
@@ -77,14 +76,17 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            logic.change_password(current_user, form.current_password.data, form.new_password.data)
+            logic.change_password(user, form.current_password.data, form.new_password.data, client_address())
         except DomainError as error:
+            db.session.rollback()
             show_error(form, error)
         else:
+            # Every login of the user ended: this browser gets a new one, others are out.
+            logic.start_login(user)
             db.session.commit()
-            # The session version changed: log this browser in again, others are out.
-            login_user(current_user._get_current_object())
+            login_user(user)
             flash(_("密码已修改。其他设备上的登录已失效。"), "success")
             return redirect(url_for("web.index"))
     return render_template("accounts/change_password.html", form=form), 400 if form.errors else 200
@@ -132,8 +134,10 @@ def create_user():
                 display_name=form.display_name.data,
                 unit=form.unit.data,
                 cohort=form.cohort.data,
+                must_change_password=True,
             )
         except DomainError as error:
+            db.session.rollback()
             show_error(form, error)
         else:
             if user.role == Role.TRAINEE:
@@ -172,8 +176,10 @@ def edit_user(user_id: int):
                 role=form.role.data,
                 active=form.active.data,
                 new_password=form.new_password.data or None,
+                end_logins=form.end_logins.data,
             )
         except DomainError as error:
+            db.session.rollback()
             show_error(form, error)
         else:
             if user.role == Role.TRAINEE:
@@ -246,6 +252,10 @@ def _cohort_action(cohort_id: int, form_name: str, action):
             message = action(cohort, form)
         except DomainError as error:
             db.session.rollback()
+            if db.session.scalar(select(Cohort.id).where(Cohort.id == cohort_id)) is None:
+                # Another administrator merged or deleted it meanwhile: nothing to show.
+                flash(error.message, "error")
+                return redirect(url_for("accounts.cohort_list"))
             show_error(form, error)
         else:
             db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 
 from ..accounts.logic import escape_like
 from ..accounts.models import Cohort, Role, User
-from ..errors import AccessDenied, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..lessons.logic import CourseProgress, lesson_outline
 from ..lessons.models import Course, CourseInstructor, Enrollment, Lesson, LessonProgress
@@ -153,7 +153,8 @@ def trainee_detail(staff: User, trainee_id: int) -> tuple[User, list[CourseProgr
         if cid in visible
     ]
     if not enrolled:
-        raise AccessDenied()
+        # Not one of theirs: answered like an unknown id, so ids cannot be probed.
+        raise NotFound()
     enrolled.sort(key=lambda c: (c.position, c.id))
     outline = lesson_outline([c.id for c in enrolled], trainee)
     return trainee, [CourseProgress(c, [e for cid, e in outline if cid == c.id]) for c in enrolled]
